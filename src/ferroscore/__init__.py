@@ -1,6 +1,24 @@
-"""ferroscore: ferroptosis scores from transcriptomes, for patients and drugs."""
+"""ferroscore: ferroptosis scores from transcriptomes, for patients and drugs.
+
+>>> import ferroscore as fs
+>>> fs.genesets.available()          # the curated catalogue
+>>> result = fs.score(expression, "ferroptosis_core", method="singscore")
+"""
 
 from ferroscore import datasets, genesets, ids
 from ferroscore._version import __version__
+from ferroscore.genesets import GeneSet, Signature
+from ferroscore.result import ScoreResult
+from ferroscore.scoring import FerroptosisScorer, score
 
-__all__ = ["__version__", "datasets", "genesets", "ids"]
+__all__ = [
+    "FerroptosisScorer",
+    "GeneSet",
+    "ScoreResult",
+    "Signature",
+    "__version__",
+    "datasets",
+    "genesets",
+    "ids",
+    "score",
+]

@@ -1,0 +1,153 @@
+"""The contract every scoring method follows, and helpers shared by the methods.
+
+A method is split into
+
+- ``fit(reference, components)``: statistics across samples of a reference cohort (kernel CDFs,
+  gene means and SDs, SVD loadings, control genes, the ssGSEA normalisation range). Per-sample
+  methods only validate here.
+- ``transform(block, components, state)``: scores of a block of samples, as arrays
+  ``(n_block, n_components)`` keyed by output name (``"score"`` and method extras such as
+  ``"dispersion"``). Blocks are independent, so any chunking gives the same result.
+- ``finish(outputs, state, n_observed)``: whole-call post-processing (ssGSEA range scaling).
+- ``combine(up, down)``: the composite score of a signature from its two sides.
+
+Components are gene index arrays into the expression's genes, so the same kernels serve dense,
+sparse, chunked and reference-cohort scoring.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+
+__all__ = ["Component", "Method", "SizeGroup", "gather_by_size"]
+
+
+@dataclass
+class Component:
+    """One scored gene set: a plain set, or one side of a signature.
+
+    Attributes
+    ----------
+    name
+        Output column stem (``"kegg_ferroptosis"``, ``"ferroptosis_core_up"``).
+    indices
+        Positions of the found genes among the expression's genes.
+    n_requested
+        Number of genes the set asked for (UCell imputes the missing ones).
+    """
+
+    name: str
+    indices: np.ndarray
+    n_requested: int
+    excluded: list[str] = field(default_factory=list)
+
+    @property
+    def size(self) -> int:
+        return len(self.indices)
+
+
+@dataclass
+class SizeGroup:
+    """Components of equal size, gathered for vectorised scoring."""
+
+    members: np.ndarray  # which components (positions in the component list)
+    local: np.ndarray  # (n_members, k) positions into the union of selected genes
+
+    @property
+    def k(self) -> int:
+        return self.local.shape[1]
+
+
+def gather_by_size(components: list[Component]) -> tuple[np.ndarray, list[SizeGroup]]:
+    """Union of all component genes, and the components grouped by size.
+
+    Returns
+    -------
+    union
+        Sorted unique gene indices used by any component.
+    groups
+        One :class:`SizeGroup` per distinct size; ``union[group.local]`` recovers the indices.
+    """
+    if not components:
+        return np.empty(0, dtype=np.intp), []
+    union = np.unique(np.concatenate([c.indices for c in components]))
+    sizes = np.array([c.size for c in components])
+    groups = []
+    for k in np.unique(sizes):
+        members = np.flatnonzero(sizes == k)
+        local = np.vstack([np.searchsorted(union, components[i].indices) for i in members])
+        groups.append(SizeGroup(members, local.reshape(len(members), int(k))))
+    return union, groups
+
+
+class Method:
+    """Base class of the scoring methods (see the module docstring for the contract)."""
+
+    name: ClassVar[str]
+    #: Scores depend only on the within-sample order of genes (invariant to increasing
+    #: transforms of a sample).
+    scale_free: ClassVar[bool] = False
+    #: The method expects log-scale (not raw count) data.
+    expects_log: ClassVar[bool] = True
+    #: Output names besides ``"score"``.
+    extras: ClassVar[tuple[str, ...]] = ()
+    #: Parameter defaults; the constructor accepts exactly these.
+    defaults: ClassVar[dict[str, Any]] = {}
+    #: Genes with constant expression over the reference are removed first (as GSVA does for
+    #: gsva, zscore and plage).
+    drops_constant_genes: ClassVar[bool] = False
+
+    def __init__(self, **params: Any) -> None:
+        unknown = sorted(set(params) - set(self.defaults))
+        if unknown:
+            valid = ", ".join(self.defaults) or "none"
+            raise TypeError(f"method {self.name!r} got unknown parameter(s) {unknown}; valid "
+                            f"parameters: {valid}")
+        self.params = {**self.defaults, **params}
+        self.validate()
+
+    # -- hooks overridden by the methods ------------------------------------------------------
+
+    def validate(self) -> None:
+        """Check parameter values; raise ValueError naming the bad one."""
+
+    @property
+    def per_sample(self) -> bool:
+        """A sample's score does not depend on the other samples (no fitted statistics)."""
+        return True
+
+    def check_input(self, expression) -> None:
+        """Reject input the method cannot score (e.g. negative values for a Poisson kernel)."""
+
+    def fit(self, expression, components: list[Component], *, self_reference: bool,
+            n_observed: int) -> dict:
+        """Cross-sample statistics from the reference.
+
+        ``self_reference`` means the reference is also the data being scored (a single
+        :func:`ferroscore.score` call); the first ``n_observed`` components are the user's
+        sets, the rest random sets for the permutation null.
+        """
+        return {}
+
+    def transform(self, block, components: list[Component], state: dict) -> dict[str, np.ndarray]:
+        raise NotImplementedError
+
+    def finish(self, outputs: dict[str, np.ndarray], state: dict,
+               n_observed: int) -> dict[str, np.ndarray]:
+        """Post-process the outputs of the whole call (all blocks)."""
+        return outputs
+
+    def describe(self, state: dict, components: list[Component], genes) -> dict:
+        """JSON-able summary of fitted statistics worth recording in the result's params."""
+        return {}
+
+    def combine(self, up: dict[str, np.ndarray], down: dict[str, np.ndarray]) -> dict:
+        """Composite of a signature: by default ``score(up) - score(down)``."""
+        return {"score": up["score"] - down["score"]}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+        return f"{type(self).__name__}({args})"

@@ -1,0 +1,95 @@
+"""The :class:`ScoreResult` returned by :func:`ferroscore.score`, and its file format."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["ScoreResult", "to_jsonable"]
+
+COVERAGE_COLUMNS = ["set", "side", "n_requested", "n_found", "fraction", "found", "missing",
+                    "mapped_aliases", "ambiguous", "excluded", "notes"]
+
+
+def to_jsonable(value: Any) -> Any:
+    """Convert numpy / pandas scalars and containers into JSON-serialisable Python objects."""
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return [to_jsonable(v) for v in value.tolist()]
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    if value is pd.NA:
+        return None
+    return value
+
+
+@dataclass
+class ScoreResult:
+    """Per-sample scores with their coverage report and provenance.
+
+    Attributes
+    ----------
+    scores
+        DataFrame, index = sample IDs. For a plain set ``N`` the column ``N``; for a signature
+        ``N`` the composite ``N`` plus ``N_up`` and ``N_down``; method extras (singscore
+        ``N_dispersion``...) and, with permutations, ``N_pvalue`` and ``N_qvalue``.
+    coverage
+        DataFrame, one row per scored gene set (a signature has an ``_up`` and a ``_down``
+        row): ``n_requested``, ``n_found``, ``fraction``, found and missing genes, aliases used
+        (requested -> matrix feature), ambiguous members, genes excluded by the method, notes.
+    params
+        Method, parameters, input description, package versions and catalogue version.
+    """
+
+    scores: pd.DataFrame
+    coverage: pd.DataFrame
+    params: dict
+
+    def __repr__(self) -> str:
+        return (f"ScoreResult(method={self.params.get('method')!r}, "
+                f"{self.scores.shape[0]} samples x {self.scores.shape[1]} columns: "
+                f"{list(self.scores.columns[:6])}{' ...' if self.scores.shape[1] > 6 else ''})")
+
+    def to_frame(self, *, long: bool = False) -> pd.DataFrame:
+        """The scores as a wide copy (samples x columns) or, with ``long=True``, a tidy table
+        with columns ``sample``, ``column``, ``value``."""
+        if not long:
+            return self.scores.copy()
+        frame = self.scores.rename_axis("sample").reset_index()
+        return frame.melt(id_vars="sample", var_name="column", value_name="value")
+
+    def save(self, path: str | Path) -> Path:
+        """Write the scores as TSV and coverage + parameters as a JSON sidecar.
+
+        ``scores.tsv`` gets ``scores.tsv.json`` next to it. Returns the TSV path.
+        """
+        path = Path(path)
+        self.scores.rename_axis("sample").to_csv(path, sep="\t", float_format="%.17g")
+        sidecar = {"params": to_jsonable(self.params),
+                   "coverage": to_jsonable(self.coverage.reset_index().to_dict("records"))}
+        Path(f"{path}.json").write_text(json.dumps(sidecar, indent=2) + "\n", encoding="utf-8")
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> ScoreResult:
+        """Read a result written by :meth:`save`."""
+        path = Path(path)
+        scores = pd.read_csv(path, sep="\t", index_col=0)
+        scores.index = scores.index.astype(str)
+        sidecar = json.loads(Path(f"{path}.json").read_text(encoding="utf-8"))
+        coverage = pd.DataFrame.from_records(sidecar["coverage"])
+        if "component" in coverage.columns:
+            coverage = coverage.set_index("component")
+        return cls(scores, coverage, sidecar["params"])

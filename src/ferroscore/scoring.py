@@ -1,0 +1,473 @@
+"""Per-sample gene-set scores: :func:`score` and the reference-cohort :class:`FerroptosisScorer`.
+
+The flow is one direction: input -> validated samples x genes :class:`~ferroscore.matrix.Expression`
+-> gene sets located among the features (coverage report) -> method ``fit`` on the reference
+-> method ``transform`` on blocks of samples (in threads) -> composite scores for signatures ->
+optional permutation p-values -> :class:`~ferroscore.result.ScoreResult`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from importlib import metadata
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+from tqdm.auto import tqdm
+
+from ferroscore import genesets, ids
+from ferroscore._version import __version__
+from ferroscore.genesets import GeneSet, Signature
+from ferroscore.matrix import Expression, as_expression, looks_like_counts
+from ferroscore.methods import METHODS, Component, Method, make_method
+from ferroscore.result import COVERAGE_COLUMNS, ScoreResult
+from ferroscore.significance import benjamini_hochberg, draw_null, empirical_pvalues
+
+__all__ = ["FerroptosisScorer", "score"]
+
+DEFAULT_METHOD = "singscore"
+ENGINE_OPTIONS = ("genes_axis", "min_genes", "min_coverage", "na", "n_permutations", "null",
+                  "random_state", "chunk_size", "n_jobs", "progress")
+
+
+def versions() -> dict[str, str]:
+    """Versions of ferroscore and the libraries its numbers depend on."""
+    out = {"ferroscore": __version__, "python": sys.version.split()[0]}
+    for package in ("numpy", "scipy", "pandas", "numba", "anndata", "scikit-learn"):
+        try:
+            out[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:  # pragma: no cover - all are dependencies
+            out[package] = "not installed"
+    return out
+
+
+def _n_jobs(n_jobs: int | None) -> int:
+    if n_jobs is None:
+        try:
+            return max(1, len(os.sched_getaffinity(0)))
+        except AttributeError:  # pragma: no cover - not Linux
+            return max(1, os.cpu_count() or 1)
+    if int(n_jobs) < 1:
+        raise ValueError(f"n_jobs must be a positive integer or None, got {n_jobs!r}")
+    return int(n_jobs)
+
+
+@dataclass
+class _Plan:
+    """One requested set: its observed side(s) and their random counterparts."""
+
+    gene_set: GeneSet | Signature
+    sides: list[Component]
+    located: list[ids.Located]
+    null: list[list[Component]]
+
+    @property
+    def signed(self) -> bool:
+        return isinstance(self.gene_set, Signature)
+
+
+class FerroptosisScorer(TransformerMixin, BaseEstimator):
+    """Score samples against a frozen reference cohort (scikit-learn transformer).
+
+    ``fit(reference)`` locates the sets' genes and, for methods with cross-sample statistics
+    (gsva kernel CDFs, zscore/plage means and SDs, plage loadings, ssGSEA normalisation range,
+    control genes of ``mean``), computes them on the reference; ``transform(new)`` scores new
+    samples with those frozen statistics. For per-sample methods ``fit`` only resolves genes.
+    Scoring the reference itself reproduces :func:`score` on the reference.
+
+    Parameters
+    ----------
+    sets
+        Catalogue name, GeneSet, Signature, list of those, or dict name -> genes.
+    method
+        One of ``singscore`` (default), ``ssgsea``, ``gsva``, ``zscore``, ``plage``, ``ucell``,
+        ``aucell``, ``mean``.
+    **params
+        Engine options (see :func:`score`) and method parameters.
+
+    Examples
+    --------
+    >>> scorer = fs.FerroptosisScorer("ferroptosis_core", method="gsva").fit(cohort)
+    >>> new_scores = scorer.transform(new_samples)  # doctest: +SKIP
+    """
+
+    def __init__(self, sets: Any = "ferroptosis_core", method: str = DEFAULT_METHOD, *,
+                 genes_axis: Any = None, min_genes: int = 1, min_coverage: float = 0.5,
+                 na: str = "error", n_permutations: int = 0, null: str = "uniform",
+                 random_state: int | None = 0, chunk_size: int | None = None,
+                 n_jobs: int | None = None, progress: bool | None = None, **params: Any) -> None:
+        self.sets = sets
+        self.method = method
+        self.genes_axis = genes_axis
+        self.min_genes = min_genes
+        self.min_coverage = min_coverage
+        self.na = na
+        self.n_permutations = n_permutations
+        self.null = null
+        self.random_state = random_state
+        self.chunk_size = chunk_size
+        self.n_jobs = n_jobs
+        self.progress = progress
+        self.method_params = params
+
+    # -- scikit-learn plumbing: method parameters travel through get_params/set_params --------
+
+    def get_params(self, deep: bool = True) -> dict:
+        out = super().get_params(deep=deep)
+        out.update(self.method_params)
+        return out
+
+    def set_params(self, **params: Any) -> FerroptosisScorer:
+        own = set(super().get_params(deep=False))
+        for key, value in params.items():
+            if key in own:
+                setattr(self, key, value)
+            else:
+                self.method_params = {**self.method_params, key: value}
+        return self
+
+    # -- public API -----------------------------------------------------------------------------
+
+    def fit(self, X: Any, y: Any = None, **input_options: Any) -> FerroptosisScorer:
+        """Fit on a reference cohort (any input accepted by :func:`score`)."""
+        expression = self._expression(X, input_options)
+        self._fit_expression(expression, self_reference=False)
+        return self
+
+    def transform(self, X: Any, **input_options: Any) -> pd.DataFrame:
+        """Scores of new samples (DataFrame, index = sample IDs)."""
+        return self.score_result(X, **input_options).scores
+
+    def score_result(self, X: Any, **input_options: Any) -> ScoreResult:
+        """Like :meth:`transform`, returning the full :class:`ScoreResult`."""
+        self._check_fitted()
+        expression = self._expression(X, input_options).reorder_genes(self.genes_)
+        return self._score_expression(expression)
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        self._check_fitted()
+        return np.asarray(self.columns_, dtype=object)
+
+    # -- internals ------------------------------------------------------------------------------
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "plans_"):
+            raise RuntimeError("this FerroptosisScorer is not fitted yet; call fit(reference)")
+
+    def _make_method(self) -> Method:
+        params = dict(self.method_params)
+        if self.method not in METHODS:
+            raise ValueError(f"unknown method {self.method!r}; available: {', '.join(METHODS)}")
+        if "random_state" in METHODS[self.method].defaults:
+            params.setdefault("random_state", self.random_state)
+        return make_method(self.method, **params)
+
+    def _expression(self, data: Any, input_options: dict) -> Expression:
+        members = {g for s in genesets.coerce_sets(self.sets) for g in s.genes}
+        return as_expression(data, genes_axis=self.genes_axis, na=self.na, members=members,
+                             **input_options)
+
+    def _fit_expression(self, expression: Expression, *, self_reference: bool) -> None:
+        self.method_ = self._make_method()
+        self.sets_ = genesets.coerce_sets(self.sets)
+        self.method_.check_input(expression)
+        self._warn_if_counts(expression)
+        excluded = (expression.constant_genes() if self.method_.drops_constant_genes
+                    else np.zeros(expression.n_genes, dtype=bool))
+        self.plans_ = [self._plan(s, expression, excluded) for s in self.sets_]
+        self._draw_nulls(expression, excluded)
+        components = self._components()
+        self.state_ = self.method_.fit(expression, components, self_reference=self_reference,
+                                       n_observed=self._n_observed())
+        self.genes_ = expression.genes
+        self.reference_info_ = {"n_samples": expression.n_samples, "n_genes": expression.n_genes,
+                                "input": expression.input_kind,
+                                "dropped_genes": list(expression.dropped),
+                                "constant_genes_excluded": int(excluded.sum())}
+        self.columns_ = self._column_names()
+
+    def _warn_if_counts(self, expression: Expression) -> None:
+        if not self.method_.expects_log:
+            return
+        counts, top = looks_like_counts(expression.values)
+        if counts:
+            warnings.warn(
+                f"the values look like raw counts (non-negative integers up to {top:g}); method "
+                f"{self.method_.name!r} expects log-scale data. Log-transform first (e.g. "
+                "log2(x + 1), or sc.pp.normalize_total + sc.pp.log1p), or use a rank-based "
+                "method (singscore, ssgsea, ucell, aucell) or gsva with kcdf='poisson'.",
+                UserWarning, stacklevel=4)
+
+    def _plan(self, gene_set: GeneSet | Signature, expression: Expression,
+              excluded: np.ndarray) -> _Plan:
+        sides = ([(gene_set.name, gene_set.genes)] if isinstance(gene_set, GeneSet) else
+                 [(f"{gene_set.name}_up", gene_set.up.genes),
+                  (f"{gene_set.name}_down", gene_set.down.genes)])
+        components, located = [], []
+        for name, genes in sides:
+            found = ids.locate(genes, expression.feature_index,
+                               feature_means=expression.gene_means)
+            keep = ~excluded[found.indices]
+            component = Component(name, found.indices[keep], len(genes),
+                                  [str(expression.genes[i]) for i in found.indices[~keep]])
+            self._check_coverage(component, found)
+            components.append(component)
+            located.append(found)
+        return _Plan(gene_set, components, located, [])
+
+    def _check_coverage(self, component: Component, found: ids.Located) -> None:
+        n_req, n_found = component.n_requested, component.size
+        missing = found.missing + component.excluded
+        detail = f"missing: {', '.join(missing[:20])}{' ...' if len(missing) > 20 else ''}"
+        if component.excluded:
+            detail += f" (constant genes excluded: {', '.join(component.excluded)})"
+        if n_found == 0 or n_found < self.min_genes:
+            raise ValueError(f"gene set {component.name!r}: {n_found} of {n_req} genes found in "
+                             f"the data, fewer than min_genes={self.min_genes}; {detail}")
+        if n_found / n_req < self.min_coverage:
+            warnings.warn(f"gene set {component.name!r}: only {n_found} of {n_req} genes found "
+                          f"({n_found / n_req:.0%} < min_coverage={self.min_coverage:.0%}); "
+                          f"{detail}", UserWarning, stacklevel=5)
+
+    def _draw_nulls(self, expression: Expression, excluded: np.ndarray) -> None:
+        n_perm = int(self.n_permutations or 0)
+        if n_perm < 0:
+            raise ValueError(f"n_permutations must be >= 0, got {self.n_permutations!r}")
+        if n_perm == 0:
+            return
+        rng = np.random.default_rng(self.random_state)
+        universe = np.flatnonzero(~excluded)
+        means = expression.gene_means() if self.null == "expression_matched" else None
+        for plan in self.plans_:
+            plan.null = draw_null(plan.sides, universe, n_perm, rng, null=self.null,
+                                  gene_means=means)
+
+    def _n_observed(self) -> int:
+        return sum(len(p.sides) for p in self.plans_)
+
+    def _components(self) -> list[Component]:
+        observed = [c for p in self.plans_ for c in p.sides]
+        random = [c for p in self.plans_ for side in p.null for c in side]
+        return observed + random
+
+    def _column_names(self) -> list[str]:
+        extras = self.method_.extras
+        columns: list[str] = []
+        for plan in self.plans_:
+            name = plan.gene_set.name
+            columns.append(name)
+            if plan.signed:
+                columns += [f"{name}_up", f"{name}_down"]
+            for extra in extras:
+                columns.append(f"{name}_{extra}")
+                if plan.signed:
+                    columns += [f"{name}_up_{extra}", f"{name}_down_{extra}"]
+            if self.n_permutations:
+                columns += [f"{name}_pvalue", f"{name}_qvalue"]
+        return columns
+
+    def _run_blocks(self, expression: Expression, components: list[Component]) -> dict:
+        n_jobs = _n_jobs(self.n_jobs)
+        union = len(np.unique(np.concatenate([c.indices for c in components])))
+        per_sample = 16 * expression.n_genes + 40 * union + 8 * len(components)
+        slices = expression.block_slices(self.chunk_size, bytes_per_sample=per_sample,
+                                         n_jobs=n_jobs)
+        outputs: dict[str, np.ndarray] = {}
+
+        def work(rows: slice) -> tuple[slice, dict]:
+            return rows, self.method_.transform(expression.rows(rows), components, self.state_)
+
+        show = self.progress if self.progress is not None else (
+            sys.stderr.isatty() and len(slices) > 8)
+        with ThreadPoolExecutor(max_workers=n_jobs) as pool, tqdm(
+                total=expression.n_samples, disable=not show, unit="sample",
+                desc=f"scoring ({self.method_.name})") as bar:
+            for rows, out in pool.map(work, slices):
+                for key, value in out.items():
+                    if key not in outputs:
+                        outputs[key] = np.empty((expression.n_samples, value.shape[1]))
+                    outputs[key][rows] = value
+                bar.update(rows.stop - rows.start)
+        return self.method_.finish(outputs, self.state_, self._n_observed())
+
+    def _score_expression(self, expression: Expression) -> ScoreResult:
+        outputs = self._run_blocks(expression, self._components())
+        scores = self._assemble(outputs, expression.samples)
+        return ScoreResult(scores, self._coverage(), self._params(expression))
+
+    def _assemble(self, outputs: dict, samples: pd.Index) -> pd.DataFrame:
+        n_obs = self._n_observed()
+        n_perm = int(self.n_permutations or 0)
+        data: dict[str, np.ndarray] = {}
+        position, null_position = 0, n_obs
+        for plan in self.plans_:
+            name = plan.gene_set.name
+            sides = []
+            for _ in plan.sides:
+                sides.append({k: v[:, position] for k, v in outputs.items()})
+                position += 1
+            main = self.method_.combine(sides[0], sides[1]) if plan.signed else sides[0]
+            data[name] = main["score"]
+            if plan.signed:
+                data[f"{name}_up"], data[f"{name}_down"] = sides[0]["score"], sides[1]["score"]
+            for extra in self.method_.extras:
+                data[f"{name}_{extra}"] = main[extra]
+                if plan.signed:
+                    data[f"{name}_up_{extra}"] = sides[0][extra]
+                    data[f"{name}_down_{extra}"] = sides[1][extra]
+            if n_perm:
+                null_sides = []
+                for _ in plan.sides:
+                    cols = slice(null_position, null_position + n_perm)
+                    null_sides.append({k: v[:, cols] for k, v in outputs.items()})
+                    null_position += n_perm
+                null_main = (self.method_.combine(null_sides[0], null_sides[1])["score"]
+                             if plan.signed else null_sides[0]["score"])
+                p = empirical_pvalues(main["score"], null_main, two_sided=plan.signed)
+                data[f"{name}_pvalue"] = p
+                data[f"{name}_qvalue"] = benjamini_hochberg(p)
+        frame = pd.DataFrame(data, index=pd.Index(samples, name="sample"))
+        return frame[self.columns_]
+
+    def _coverage(self) -> pd.DataFrame:
+        rows = []
+        for plan in self.plans_:
+            kinds = ["set"] if not plan.signed else ["up", "down"]
+            for side, component, found in zip(kinds, plan.sides, plan.located, strict=True):
+                rows.append({
+                    "component": component.name, "set": plan.gene_set.name, "side": side,
+                    "n_requested": component.n_requested, "n_found": component.size,
+                    "fraction": component.size / component.n_requested,
+                    "found": [g for g in found.found if found.mapped.get(g, g) not in
+                              component.excluded],
+                    "missing": list(found.missing), "mapped_aliases": dict(found.mapped),
+                    "ambiguous": dict(found.ambiguous), "excluded": list(component.excluded),
+                    "notes": found.choices + found.duplicates,
+                })
+        return pd.DataFrame(rows).set_index("component")[COVERAGE_COLUMNS]
+
+    def _params(self, expression: Expression) -> dict:
+        sets = []
+        for plan in self.plans_:
+            entry = {"name": plan.gene_set.name,
+                     "type": "signature" if plan.signed else "set",
+                     "n_requested": sum(c.n_requested for c in plan.sides),
+                     "n_found": sum(c.size for c in plan.sides)}
+            sets.append(entry)
+        return {
+            "method": self.method_.name,
+            "parameters": dict(self.method_.params),
+            "options": {key: getattr(self, key) for key in ENGINE_OPTIONS},
+            "sets": sets,
+            "reference": dict(self.reference_info_),
+            "scored": {"n_samples": expression.n_samples, "n_genes": expression.n_genes,
+                       "input": expression.input_kind},
+            "fitted": self.method_.describe(
+                self.state_, [c for p in self.plans_ for c in p.sides], self.genes_),
+            "scale_free": self.method_.scale_free,
+            "per_sample": self.method_.per_sample,
+            "catalogue_version": genesets.catalogue_version(),
+            "versions": versions(),
+        }
+
+
+def score(
+    data: Any,
+    sets: Any = "ferroptosis_core",
+    method: str = DEFAULT_METHOD,
+    *,
+    genes: Any = None,
+    samples: Any = None,
+    layer: str | None = None,
+    use_raw: bool | None = None,
+    gene_symbols: str | None = None,
+    genes_axis: Any = None,
+    min_genes: int = 1,
+    min_coverage: float = 0.5,
+    na: str = "error",
+    n_permutations: int = 0,
+    null: str = "uniform",
+    random_state: int | None = 0,
+    chunk_size: int | None = None,
+    n_jobs: int | None = None,
+    progress: bool | None = None,
+    **params: Any,
+) -> ScoreResult:
+    """Score every sample for one or more gene sets or signed signatures.
+
+    ``fs.score`` defaults to ``singscore``, a good choice for bulk expression; for single cells
+    use :func:`ferroscore.tl.score`, which defaults to ``ucell``.
+
+    Parameters
+    ----------
+    data
+        Expression: a DataFrame (genes x samples or samples x genes, detected from the labels;
+        see ``genes_axis``), a numpy array or scipy sparse matrix with ``genes=``, or an
+        AnnData (``layer=``, ``use_raw=``, ``gene_symbols=``). Set members are found among the
+        features by exact name, then through :mod:`ferroscore.ids` (aliases, previous symbols,
+        Ensembl/Entrez IDs); features are never renamed, merged or dropped.
+    sets
+        A catalogue name (see :func:`ferroscore.genesets.available`), a GeneSet, a Signature,
+        a list of those, or a dict name -> list of genes. Default ``"ferroptosis_core"``.
+    method
+        ``singscore`` (default), ``ssgsea``, ``gsva``, ``zscore``, ``plage``, ``ucell``,
+        ``aucell`` or ``mean``. Rank-based and scale-free (any monotone transform of a sample
+        gives the same score): singscore, ssgsea, ucell, aucell. Value-based (expect log-scale
+        data; a warning is raised for data that look like raw counts): gsva (Gaussian kernel),
+        zscore, plage, mean. gsva with ``kcdf="poisson"`` takes counts.
+    genes, samples
+        Names for array input.
+    genes_axis
+        ``"rows"``/0 or ``"columns"``/1 to force the genes axis.
+    min_genes
+        Error if fewer genes of a set are found (default 1, as the R references accept any
+        non-empty set).
+    min_coverage
+        Warn (naming the missing genes) if a smaller fraction of a set is found.
+    na
+        ``"error"`` (default) or ``"drop_genes"`` (drop genes with NaN/inf, reported).
+    n_permutations, null
+        Add per-sample empirical p-values (``N_pvalue``) and BH q-values across samples
+        (``N_qvalue``) against ``n_permutations`` random sets (``null="uniform"`` or
+        ``"expression_matched"``); see :mod:`ferroscore.significance`.
+    random_state
+        Seed for the random sets and for ``mean``'s control genes; same seed, same output.
+    chunk_size, n_jobs, progress
+        Samples per block (default: about 64 MB per block), worker threads (default: all
+        cores) and progress bar (default: on a terminal for long runs). Results do not depend
+        on them.
+    **params
+        Method parameters, e.g. ``center``/``known_direction`` (singscore), ``alpha``,
+        ``normalize``, ``ties`` (ssgsea), ``kcdf``, ``max_diff``, ``abs_ranking``, ``tau``
+        (gsva), ``max_rank``, ``w_neg``, ``missing_genes`` (ucell), ``max_rank_frac``
+        (aucell), ``ctrl_size``, ``n_bins`` (mean).
+
+    Returns
+    -------
+    ScoreResult
+        ``.scores`` (samples x columns), ``.coverage``, ``.params``.
+
+    Examples
+    --------
+    >>> import ferroscore as fs
+    >>> expr, clinical = fs.datasets.breast_cancer(as_frames=True)
+    >>> res = fs.score(expr, "ferroptosis_core")
+    >>> res.scores.columns[:3].tolist()
+    ['ferroptosis_core', 'ferroptosis_core_up', 'ferroptosis_core_down']
+    """
+    scorer = FerroptosisScorer(sets, method, genes_axis=genes_axis, min_genes=min_genes,
+                               min_coverage=min_coverage, na=na, n_permutations=n_permutations,
+                               null=null, random_state=random_state, chunk_size=chunk_size,
+                               n_jobs=n_jobs, progress=progress, **params)
+    options = {k: v for k, v in {"genes": genes, "samples": samples, "layer": layer,
+                                 "use_raw": use_raw, "gene_symbols": gene_symbols}.items()
+               if v is not None}
+    expression = scorer._expression(data, options)
+    scorer._fit_expression(expression, self_reference=True)
+    return scorer._score_expression(expression)
