@@ -238,3 +238,18 @@ def test_aucell_matches_decoupler(peer_data):
     ours = fs.score(x, sets, "aucell", genes=genes).scores
     for name in sets:
         np.testing.assert_allclose(ours[name], theirs[name], atol=1e-12)
+
+
+@pytest.mark.parametrize("n", [1, 2, 63, 64, 65, 150])
+def test_gsva_self_kernel_is_bit_identical_to_the_pairwise_loop(n):
+    from ferroscore.methods.gsva import _TILE, _gaussian_statistic, _gaussian_statistic_self
+
+    rng = np.random.default_rng(n)
+    ref = rng.normal(size=(7, n))
+    ref[0, : n // 3] += 40  # differences beyond 10 bandwidths
+    ref[1] = np.round(ref[1])  # ties
+    ref = np.ascontiguousarray(ref)
+    bandwidth = np.where(gsva_sd(ref.T) > 0, gsva_sd(ref.T), 1.0) / 4
+    pairwise = _gaussian_statistic(ref, ref, bandwidth, NORMAL_TABLE)
+    tiled = _gaussian_statistic_self(ref, bandwidth, NORMAL_TABLE, _TILE)
+    np.testing.assert_array_equal(pairwise.T, tiled)

@@ -5,7 +5,7 @@
 >>> result = fs.score(expression, "ferroptosis_core", method="singscore")
 """
 
-from ferroscore import datasets, genesets, ids
+from ferroscore import datasets, genesets, ids, pl, survival
 from ferroscore._version import __version__
 from ferroscore.genesets import GeneSet, Signature
 from ferroscore.result import ScoreResult
@@ -20,5 +20,7 @@ __all__ = [
     "datasets",
     "genesets",
     "ids",
+    "pl",
     "score",
+    "survival",
 ]

@@ -180,8 +180,9 @@ def _gene_fraction(labels: pd.Index, members: set[str], limit: int = 2000) -> fl
     strings = [str(x) for x in labels]
     if not strings:
         return 0.0
+    # aliases are left out: short ones such as S1 or T9 are common sample names
     status = ids.resolve(strings)["status"].to_numpy()
-    recognised = np.isin(status, ["official", "alias", "ensembl"])
+    recognised = np.isin(status, ["official", "ensembl"])
     recognised |= np.array([s in members for s in strings])
     return float(recognised.mean())
 
@@ -189,10 +190,9 @@ def _gene_fraction(labels: pd.Index, members: set[str], limit: int = 2000) -> fl
 def detect_genes_axis(frame: pd.DataFrame, members: Iterable[str] = ()) -> str:
     """Decide whether a DataFrame has genes on its rows or its columns.
 
-    An axis counts as genes when its labels are recognised gene identifiers (symbols, aliases,
-    Ensembl IDs) or set members and the other axis's labels are not (none of them, or at most a
-    fifth as many while at least 20% of the gene axis's). Anything else is an error, never a
-    guess.
+    An axis counts as genes when its labels are official gene symbols, Ensembl gene IDs or set
+    members and the other axis's labels are not (none of them, or at most a fifth as many while
+    at least 20% of the gene axis's). Anything else is an error, never a guess.
     """
     members = set(members)
     f_rows = _gene_fraction(frame.index, members)
@@ -294,13 +294,20 @@ def _handle_nonfinite(values, genes, samples, na: str) -> tuple[Any, pd.Index, l
 def looks_like_counts(values: Any, sample_size: int = 100_000) -> tuple[bool, float]:
     """Heuristic: are these raw counts (non-negative integers reaching large values)?
 
-    Returns ``(is_counts, max_value_seen)`` from a deterministic sample of the values.
+    Returns ``(is_counts, max_value_seen)`` from a deterministic grid of at most
+    ``sample_size`` values (never a copy of the whole matrix).
     """
-    data = values.data if sparse.issparse(values) else np.asarray(values).ravel()
-    if data.size == 0:
+    if sparse.issparse(values):
+        data = values.data
+        sample = np.asarray(data[:: max(1, data.size // sample_size)], dtype=np.float64)
+    else:
+        n_rows, n_cols = values.shape
+        side = max(1, int(np.sqrt(sample_size)))
+        rows = np.unique(np.linspace(0, n_rows - 1, min(n_rows, side)).astype(int))
+        cols = np.unique(np.linspace(0, n_cols - 1, min(n_cols, side)).astype(int))
+        sample = np.asarray(values[np.ix_(rows, cols)], dtype=np.float64).ravel()
+    if sample.size == 0:
         return False, 0.0
-    step = max(1, data.size // sample_size)
-    sample = np.asarray(data[::step], dtype=np.float64)
     top = float(sample.max(initial=0.0))
     is_counts = bool((sample >= 0).all() and np.all(sample == np.round(sample)) and top > 100)
     return is_counts, top

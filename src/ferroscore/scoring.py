@@ -175,6 +175,7 @@ class FerroptosisScorer(TransformerMixin, BaseEstimator):
 
     def _fit_expression(self, expression: Expression, *, self_reference: bool) -> None:
         self.method_ = self._make_method()
+        self.method_.n_jobs = _n_jobs(self.n_jobs)
         self.sets_ = genesets.coerce_sets(self.sets)
         self.method_.check_input(expression)
         self._warn_if_counts(expression)
@@ -281,7 +282,7 @@ class FerroptosisScorer(TransformerMixin, BaseEstimator):
         outputs: dict[str, np.ndarray] = {}
 
         def work(rows: slice) -> tuple[slice, dict]:
-            return rows, self.method_.transform(expression.rows(rows), components, self.state_)
+            return rows, self.method_.transform_rows(expression, rows, components, self.state_)
 
         show = self.progress if self.progress is not None else (
             sys.stderr.isatty() and len(slices) > 8)

@@ -100,6 +100,9 @@ class Method:
     #: gsva, zscore and plage).
     drops_constant_genes: ClassVar[bool] = False
 
+    #: Worker threads the engine allows for work inside ``fit`` (set by the engine).
+    n_jobs: int = 1
+
     def __init__(self, **params: Any) -> None:
         unknown = sorted(set(params) - set(self.defaults))
         if unknown:
@@ -134,6 +137,11 @@ class Method:
 
     def transform(self, block, components: list[Component], state: dict) -> dict[str, np.ndarray]:
         raise NotImplementedError
+
+    def transform_rows(self, expression, rows: slice, components: list[Component],
+                       state: dict) -> dict[str, np.ndarray]:
+        """Scores of ``expression``'s samples ``rows``; by default :meth:`transform` of them."""
+        return self.transform(expression.rows(rows), components, state)
 
     def finish(self, outputs: dict[str, np.ndarray], state: dict,
                n_observed: int) -> dict[str, np.ndarray]:

@@ -13,10 +13,15 @@
    the largest positive and negative deviations (``abs_ranking=True``: their difference),
    otherwise the deviation of larger magnitude.
 
-The kernel step is O(genes x samples x reference samples); it runs in a compiled loop over genes.
+The kernel step is O(genes x samples x reference samples); it runs in compiled loops, over
+chunks of genes in threads. When the scored samples are the reference (a plain ``fs.score``
+call), each pair of samples is looked up once (see :func:`_gaussian_statistic_self`), with
+results bit-identical to the pairwise loop.
 """
 
 from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
 
 import numba
 import numpy as np
@@ -30,45 +35,107 @@ _MAX_PRECOMPUTE = 10.0
 #: GSVA's table: the standard normal CDF at 10 * i / 10000, i = 0..10000.
 NORMAL_TABLE = special.ndtr(_MAX_PRECOMPUTE * np.arange(_RESOLUTION + 1) / float(_RESOLUTION))
 CONSTANT_SD = 1e-10
+_TILE = 64
 
 
-@numba.njit(nogil=True, cache=True)
+# GSVA's table ends at pnorm(10) == 1.0 exactly, so clamping the table index at 10000
+# reproduces the C code's cut-offs (0 below -10, 1 above +10) without branches.
+assert NORMAL_TABLE[_RESOLUTION] == 1.0
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy")
 def _gaussian_statistic(ref, test, bandwidth, table):  # pragma: no cover - compiled
-    """ref (genes, n_ref), test (genes, n_test) -> log(F/(1-F)) (genes, n_test)."""
+    """ref (genes, n_ref), test (genes, n_test) -> log(F/(1-F)) (genes, n_test).
+
+    Terms are summed over the reference in order, as GSVA's C code does, so the result is
+    bit-identical to it.
+    """
     n_genes, n_ref = ref.shape
     n_test = test.shape[1]
     out = np.empty((n_genes, n_test))
     for g in range(n_genes):
         h = bandwidth[g]
+        x = ref[g]
         for j in range(n_test):
             y = test[g, j]
             left = 0.0
             for i in range(n_ref):
-                v = (y - ref[g, i]) / h
-                if v < -_MAX_PRECOMPUTE:
-                    c = 0.0
-                elif v > _MAX_PRECOMPUTE:
-                    c = 1.0
-                else:
-                    c = table[int(abs(v) / _MAX_PRECOMPUTE * _RESOLUTION)]
-                    if v < 0:
-                        c = 1.0 - c
-                left += c
+                v = (y - x[i]) / h
+                c = table[int(min(abs(v) / _MAX_PRECOMPUTE * _RESOLUTION, _RESOLUTION))]
+                left += c if v >= 0 else 1.0 - c
             left = left / n_ref
             out[g, j] = -1.0 * np.log((1.0 - left) / left)
     return out
 
 
-def gsva_sd(values: np.ndarray) -> np.ndarray:
-    """Per-column SD as GSVA's C code computes it (long-double sums, corrected mean)."""
+@numba.njit(nogil=True, cache=True, error_model="numpy")
+def _gaussian_statistic_self(ref, bandwidth, table, tile):  # pragma: no cover - compiled
+    """The statistic of the reference against itself, ``(n, genes)``, bit-identical to
+    :func:`_gaussian_statistic` (ref, ref) at about half the table look-ups.
+
+    The term of pair (i, j) uses the same table entry as (j, i), with the complementary side.
+    Pairs are visited in tiles: each entry above the diagonal is looked up once, and every
+    sample still adds its terms in increasing partner order, exactly as GSVA's C loop does.
+    """
+    n_genes, n = ref.shape
+    out = np.empty((n, n_genes))
+    left = np.empty(n)
+    entry = np.empty((tile, tile))
+    positive = np.empty((tile, tile), dtype=np.bool_)
+    for g in range(n_genes):
+        h = bandwidth[g]
+        x = ref[g]
+        left[:] = 0.0
+        for j0 in range(0, n, tile):
+            j1 = min(j0 + tile, n)
+            for j in range(j0, j1):  # the diagonal tile, directly
+                y = x[j]
+                acc = left[j]
+                for i in range(j0, j1):
+                    v = (y - x[i]) / h
+                    c = table[int(min(abs(v) / _MAX_PRECOMPUTE * _RESOLUTION, _RESOLUTION))]
+                    acc += c if v >= 0 else 1.0 - c
+                left[j] = acc
+            for i0 in range(j1, n, tile):  # tiles above the diagonal: each pair once
+                i1 = min(i0 + tile, n)
+                for j in range(j0, j1):
+                    y = x[j]
+                    acc = left[j]
+                    for i in range(i0, i1):
+                        v = (y - x[i]) / h
+                        c = table[int(min(abs(v) / _MAX_PRECOMPUTE * _RESOLUTION, _RESOLUTION))]
+                        entry[j - j0, i - i0] = c
+                        positive[j - j0, i - i0] = v > 0
+                        acc += c if v >= 0 else 1.0 - c
+                    left[j] = acc
+                for i in range(i0, i1):  # the mirrored terms, partners in increasing order
+                    acc = left[i]
+                    for j in range(j0, j1):
+                        c = entry[j - j0, i - i0]
+                        acc += 1.0 - c if positive[j - j0, i - i0] else c
+                    left[i] = acc
+        for j in range(n):
+            f = left[j] / n
+            out[j, g] = -1.0 * np.log((1.0 - f) / f)
+    return out
+
+
+def gsva_sd(values: np.ndarray, chunk: int = 512) -> np.ndarray:
+    """Per-column SD as GSVA's C code computes it (long-double sums, corrected mean).
+
+    Columns are processed in chunks to bound the long-double temporaries.
+    """
     n = values.shape[0]
-    wide = values.astype(np.longdouble)
-    mean = wide.sum(axis=0) / n
-    mean = mean + (wide - mean).sum(axis=0) / n
-    mean = mean.astype(np.float64)
-    dev = values - mean
-    squares = (dev * dev).astype(np.longdouble).sum(axis=0)
-    return np.sqrt((squares / (n - 1)).astype(np.float64))
+    out = np.empty(values.shape[1])
+    for start in range(0, values.shape[1], chunk):
+        cols = values[:, start:start + chunk]
+        wide = cols.astype(np.longdouble)
+        mean = wide.sum(axis=0) / n
+        mean = (mean + (wide - mean).sum(axis=0) / n).astype(np.float64)
+        dev = cols - mean
+        squares = (dev * dev).astype(np.longdouble).sum(axis=0)
+        out[start:start + chunk] = np.sqrt((squares / (n - 1)).astype(np.float64))
+    return out
 
 
 def _poisson_statistic(ref: np.ndarray, test: np.ndarray) -> np.ndarray:
@@ -161,30 +228,61 @@ class GSVA(Method):
     def fit(self, expression, components: list[Component], *, self_reference: bool,
             n_observed: int) -> dict:
         keep = ~expression.constant_genes(CONSTANT_SD)
-        ref = expression.dense()[:, keep]
-        return {
-            "keep": keep,
-            "new_index": np.cumsum(keep) - 1,
-            "reference": np.ascontiguousarray(ref.T),
-            "bandwidth": gsva_sd(ref) / 4.0,
-        }
+        dense = expression.dense()
+        # genes x samples, contiguous per gene; a view when the input already is (DataFrame)
+        ref_t = np.ascontiguousarray(dense.T if keep.all() else dense.T[keep])
+        state = {"keep": keep, "new_index": np.cumsum(keep) - 1,
+                 "bandwidth": gsva_sd(ref_t.T) / 4.0}
+        if self_reference:
+            # the scored samples are the reference: compute their statistic once, by pairs
+            state["self_statistic"] = self._self_statistic(ref_t, state["bandwidth"])
+            state["self_expression"] = expression
+        else:
+            state["reference"] = ref_t
+        return state
+
+    def _self_statistic(self, ref_t: np.ndarray, bandwidth: np.ndarray) -> np.ndarray:
+        if self.params["kcdf"] != "gaussian":
+            return self._statistic_t(ref_t, ref_t, bandwidth).T.copy()
+        chunks = np.array_split(np.arange(ref_t.shape[0]), max(1, 8 * self.n_jobs))
+        out = np.empty((ref_t.shape[1], ref_t.shape[0]))
+
+        def work(genes: np.ndarray) -> None:
+            if len(genes):
+                out[:, genes] = _gaussian_statistic_self(ref_t[genes], bandwidth[genes],
+                                                         NORMAL_TABLE, _TILE)
+
+        with ThreadPoolExecutor(max_workers=self.n_jobs) as pool:
+            list(pool.map(work, chunks))
+        return out
+
+    def _statistic_t(self, ref_t: np.ndarray, test_t: np.ndarray,
+                     bandwidth: np.ndarray) -> np.ndarray:
+        kcdf = self.params["kcdf"]
+        if kcdf == "gaussian":
+            return _gaussian_statistic(ref_t, test_t, bandwidth, NORMAL_TABLE)
+        if kcdf == "poisson":
+            return _poisson_statistic(ref_t, test_t)
+        return _ecdf_statistic(ref_t, test_t)
 
     def statistic(self, block, state: dict) -> np.ndarray:
         """``(n_block, p_kept)`` log-odds CDF statistic of each gene in each sample."""
         dense = block.toarray() if sparse.issparse(block) else block
         test_t = np.ascontiguousarray(np.asarray(dense, dtype=np.float64)[:, state["keep"]].T)
-        kcdf = self.params["kcdf"]
-        if kcdf == "gaussian":
-            stat = _gaussian_statistic(state["reference"], test_t, state["bandwidth"],
-                                       NORMAL_TABLE)
-        elif kcdf == "poisson":
-            stat = _poisson_statistic(state["reference"], test_t)
-        else:
-            stat = _ecdf_statistic(state["reference"], test_t)
+        stat = self._statistic_t(state["reference"], test_t, state["bandwidth"])
         return np.ascontiguousarray(stat.T)
 
+    def transform_rows(self, expression, rows: slice, components: list[Component],
+                       state: dict) -> dict[str, np.ndarray]:
+        if state.get("self_expression") is expression:
+            return self._scores(state["self_statistic"][rows], components, state)
+        return self.transform(expression.rows(rows), components, state)
+
     def transform(self, block, components: list[Component], state: dict) -> dict[str, np.ndarray]:
-        stat = self.statistic(block, state)
+        return self._scores(self.statistic(block, state), components, state)
+
+    def _scores(self, stat: np.ndarray, components: list[Component],
+                state: dict) -> dict[str, np.ndarray]:
         p = stat.shape[1]
         local_components = [Component(c.name, state["new_index"][c.indices], c.n_requested)
                             for c in components]

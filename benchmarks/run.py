@@ -1,0 +1,43 @@
+"""Run every benchmark with one command and print the tables.
+
+    python benchmarks/run.py            # full sizes (about 15 minutes on 2 cores)
+    python benchmarks/run.py --quick    # smaller sizes (a few minutes)
+    python benchmarks/run.py --no-peers # ferroscore only
+
+Results are also written to benchmarks/results/latest.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks import bench_bulk  # noqa: E402
+from ferroscore.scoring import versions  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller sizes")
+    parser.add_argument("--no-peers", action="store_true", help="skip the peer tools")
+    parser.add_argument("--only", choices=["bulk"], help="run one benchmark")
+    args = parser.parse_args()
+    print(f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, python "
+          f"{platform.python_version()}; {versions()}")
+    results = {}
+    if args.only in (None, "bulk"):
+        results["bulk"] = bench_bulk.main(quick=args.quick, peers=not args.no_peers)
+    out = ROOT / "benchmarks" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
+    print(f"\nwritten: {out / 'latest.json'}")
+
+
+if __name__ == "__main__":
+    main()
