@@ -5,7 +5,7 @@
 >>> result = fs.score(expression, "ferroptosis_core", method="singscore")
 """
 
-from ferroscore import datasets, genesets, ids, pl, survival
+from ferroscore import datasets, drugs, genesets, ids, pl, survival
 from ferroscore._version import __version__
 from ferroscore.genesets import GeneSet, Signature
 from ferroscore.result import ScoreResult
@@ -18,6 +18,7 @@ __all__ = [
     "Signature",
     "__version__",
     "datasets",
+    "drugs",
     "genesets",
     "ids",
     "pl",

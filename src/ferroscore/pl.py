@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["cutpoint_profile", "forest", "km"]
+__all__ = ["cutpoint_profile", "drug_boxplot", "forest", "km", "volcano"]
 
 
 def _pyplot():
@@ -151,3 +151,73 @@ def cutpoint_profile(
     ax.legend(fontsize=8, frameon=False)
     _save(ax.figure, save)
     return ax
+
+
+def volcano(
+    table: pd.DataFrame,
+    *,
+    effect: str = "estimate",
+    q_threshold: float = 0.1,
+    label_top: int = 10,
+    names: pd.Series | dict | None = None,
+    ax: Any = None,
+    save: str | Path | None = None,
+):
+    """Volcano plot of a drug association table (:func:`ferroscore.drugs.associate` or
+    :func:`~ferroscore.drugs.compare_groups`): effect against -log10 p, drugs with
+    ``q < q_threshold`` highlighted and the strongest ones labelled (``names`` maps drug IDs to
+    display names)."""
+    ax = _axes(ax)
+    data = table.dropna(subset=["p"])
+    if effect not in data:
+        effect = "rank_biserial" if "rank_biserial" in data else "difference"
+    x = data[effect].to_numpy(dtype=float)
+    y = -np.log10(data["p"].to_numpy(dtype=float))
+    hit = data["q"].to_numpy() < q_threshold
+    ax.scatter(x[~hit], y[~hit], s=12, color="lightgrey", label=f"q >= {q_threshold:g}")
+    ax.scatter(x[hit], y[hit], s=16, color="tab:red", label=f"q < {q_threshold:g}")
+    ax.axvline(0, color="grey", linewidth=0.8)
+    for i in np.argsort(-y)[:label_top]:
+        drug = data["drug"].iat[i]
+        label = (names.get(drug, drug) if isinstance(names, dict) else
+                 names.get(drug, drug) if isinstance(names, pd.Series) else drug)
+        ax.annotate(str(label), (x[i], y[i]), fontsize=7, xytext=(3, 2),
+                    textcoords="offset points")
+    ax.set_xlabel(effect)
+    ax.set_ylabel("-log10 p")
+    ax.legend(fontsize=8, frameon=False)
+    _save(ax.figure, save)
+    return ax
+
+
+def drug_boxplot(
+    response: pd.DataFrame,
+    groups: Any,
+    drugs: list[str],
+    *,
+    ylabel: str = "response",
+    save: str | Path | None = None,
+):
+    """Boxplots of the response of some drugs by sample group (one panel per drug).
+
+    Returns the Figure.
+    """
+    plt = _pyplot()
+    labels = groups if isinstance(groups, pd.Series) else pd.Series(np.asarray(groups),
+                                                                   index=response.index)
+    labels = labels.loc[response.index]
+    levels = (list(labels.cat.categories) if isinstance(labels.dtype, pd.CategoricalDtype)
+              else sorted(labels.unique(), key=str))
+    fig, axes = plt.subplots(1, len(drugs), figsize=(2.6 * len(drugs), 3.4), squeeze=False)
+    for ax, drug in zip(axes[0], drugs, strict=True):
+        values = [response.loc[(labels == lv).to_numpy(), drug].dropna().to_numpy()
+                  for lv in levels]
+        ax.boxplot(values, tick_labels=[str(lv) for lv in levels], showfliers=False)
+        for k, v in enumerate(values, start=1):
+            jitter = np.random.default_rng(k).uniform(-0.15, 0.15, len(v))
+            ax.scatter(k + jitter, v, s=6, alpha=0.5, color="tab:blue")
+        ax.set_title(str(drug), fontsize=9)
+        ax.set_ylabel(ylabel)
+    fig.tight_layout()
+    _save(fig, save)
+    return fig
