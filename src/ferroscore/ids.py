@@ -253,9 +253,13 @@ class FeatureIndex:
     Parameters
     ----------
     features
-        Feature names in matrix order; must be unique.
+        Feature names in matrix order; must be unique unless ``allow_duplicates``.
     species, case_insensitive
         Passed to :func:`resolve` for the features.
+    allow_duplicates
+        Accept repeated names (e.g. an AnnData ``var`` column of gene symbols used only to
+        find set members); a member matching several features is resolved by the rule of
+        :func:`locate` and reported.
     """
 
     def __init__(
@@ -264,15 +268,18 @@ class FeatureIndex:
         *,
         species: Literal["human", "mouse"] = "human",
         case_insensitive: bool = False,
+        allow_duplicates: bool = False,
     ) -> None:
         self.features = pd.Index(features)
-        if self.features.has_duplicates:
+        if self.features.has_duplicates and not allow_duplicates:
             dups = self.features[self.features.duplicated()].unique()[:5].tolist()
             raise ValueError(f"feature names must be unique; duplicated: {dups}. "
                              "Use fs.ids.collapse(matrix, how='max_mean') to collapse them.")
         self.species = species
         self.case_insensitive = case_insensitive
-        self.position = {name: i for i, name in enumerate(self.features)}
+        self.positions: dict[str, list[int]] = {}
+        for i, name in enumerate(self.features):
+            self.positions.setdefault(name, []).append(i)
         self._by_symbol: dict[str, list[int]] | None = None
 
     @property
@@ -373,8 +380,12 @@ def locate(
 
     picked: list[int] = []
     for gene, row in zip(genes, member_res.itertuples(index=False), strict=True):
-        pos = fidx.position.get(gene)
-        if pos is None:
+        exact = fidx.positions.get(gene, [])
+        if len(exact) == 1:
+            pos = exact[0]
+        elif exact:
+            pos = _choose(gene, gene, exact, fidx, means, located, official_first=False)
+        else:
             pos = _match_resolved(gene, row, fidx, means, located)
         if pos is None:
             located.missing.append(gene)
@@ -404,16 +415,22 @@ def _match_resolved(gene: str, row, fidx: FeatureIndex, means, located: Located)
         return None
     if len(positions) == 1:
         return positions[0]
-    exact = [p for p in positions if fidx.features[p] == row.symbol]
-    names = [str(fidx.features[p]) for p in positions]
+    return _choose(gene, row.symbol, positions, fidx, means, located, official_first=True)
+
+
+def _choose(gene: str, symbol: str, positions: list[int], fidx: FeatureIndex, means,
+            located: Located, *, official_first: bool) -> int:
+    """Pick one of several features standing for a member: the one named by the official
+    symbol, else the highest mean, else the first; the choice is reported."""
+    exact = [p for p in positions if fidx.features[p] == symbol] if official_first else []
     if exact:
         pos, rule = exact[0], "official-symbol match"
     elif (m := means()) is not None:
         pos, rule = max(positions, key=lambda p: (m[p], -p)), "highest mean"
     else:
         pos, rule = positions[0], "first in matrix order"
-    located.choices.append(f"{gene}: features {names} resolve to {row.symbol}; "
-                           f"used {fidx.features[pos]} ({rule})")
+    located.choices.append(f"{gene}: {len(positions)} features stand for {symbol} (positions "
+                           f"{positions[:5]}); used position {pos} ({rule})")
     return pos
 
 

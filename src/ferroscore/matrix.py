@@ -47,6 +47,8 @@ class Expression:
     samples: pd.Index
     input_kind: str
     dropped: list[str] = field(default_factory=list)
+    lazy: bool = False
+    match_names: pd.Index | None = None
     _feature_index: ids.FeatureIndex | None = None
     _means: np.ndarray | None = None
     _constant: np.ndarray | None = None
@@ -64,9 +66,17 @@ class Expression:
         return sparse.issparse(self.values)
 
     @property
+    def is_dask(self) -> bool:
+        return is_dask_array(self.values)
+
+    @property
     def feature_index(self) -> ids.FeatureIndex:
+        """Names used to find set members: the genes, or ``match_names`` (e.g. an AnnData
+        symbol column, duplicates allowed) when given."""
         if self._feature_index is None:
-            self._feature_index = ids.FeatureIndex([str(g) for g in self.genes])
+            names = self.genes if self.match_names is None else self.match_names
+            self._feature_index = ids.FeatureIndex(
+                [str(g) for g in names], allow_duplicates=self.match_names is not None)
         return self._feature_index
 
     def gene_means(self) -> np.ndarray:
@@ -74,7 +84,8 @@ class Expression:
         if self._means is None:
             total = np.zeros(self.n_genes)
             for _, block in self.blocks():
-                total += np.asarray(block.sum(axis=0), dtype=np.float64).ravel()
+                # cast first: scipy sums float32 sparse data in float32 whatever dtype says
+                total += np.asarray(block.astype(np.float64).sum(axis=0)).ravel()
             self._means = total / self.n_samples
         return self._means
 
@@ -118,8 +129,14 @@ class Expression:
                 for start in range(0, self.n_samples, size)]
 
     def rows(self, rows: slice | np.ndarray) -> Any:
-        """Values of some samples, dense C-contiguous or CSR with sorted indices."""
+        """Values of some samples, dense C-contiguous or CSR with sorted indices.
+
+        For lazy input (backed h5ad, dask) the block is read here and validated.
+        """
         block = self.values[rows]
+        if self.lazy:
+            block = block.compute() if is_dask_array(block) else block
+            block = _checked_block(block, self.samples[rows], self.genes)
         if sparse.issparse(block):
             block = sparse.csr_matrix(block)
             block.sort_indices()
@@ -128,6 +145,10 @@ class Expression:
 
     def columns(self, cols: np.ndarray) -> np.ndarray:
         """Dense ``(n_samples, len(cols))`` float64 values of some genes."""
+        if self.lazy:
+            parts = [block[:, cols] for _, block in self.blocks()]
+            return np.vstack([p.toarray() if sparse.issparse(p) else p for p in parts]).astype(
+                np.float64, copy=False)
         sub = self.values[:, cols]
         if sparse.issparse(sub):
             sub = sub.toarray()
@@ -135,6 +156,8 @@ class Expression:
 
     def dense(self) -> np.ndarray:
         """All values as a dense float64 array (used where a method needs the whole matrix)."""
+        if self.lazy:
+            return self.columns(np.arange(self.n_genes))
         if self.is_sparse:
             return self.values.toarray().astype(np.float64, copy=False)
         return np.asarray(self.values, dtype=np.float64)
@@ -143,7 +166,7 @@ class Expression:
         """A new Expression holding only some samples (same genes)."""
         values = self.values[rows]
         return Expression(values, self.genes, self.samples[rows], self.input_kind, self.dropped,
-                          self._feature_index)
+                          self.lazy, self.match_names, self._feature_index)
 
     def reorder_genes(self, genes: pd.Index) -> Expression:
         """The same samples with genes reordered to ``genes`` (which must be the same set)."""
@@ -158,7 +181,37 @@ class Expression:
         if np.array_equal(where, np.arange(len(genes))):
             return self
         return Expression(self.values[:, where], genes, self.samples, self.input_kind,
-                          self.dropped)
+                          self.dropped, self.lazy,
+                          None if self.match_names is None else self.match_names[where])
+
+
+# ----------------------------------------------------------------------------------------------
+# Lazy inputs: backed h5ad datasets and dask arrays
+# ----------------------------------------------------------------------------------------------
+
+
+def is_dask_array(values: Any) -> bool:
+    return type(values).__module__.split(".")[0] == "dask" and hasattr(values, "chunks")
+
+
+def is_backed_dataset(values: Any) -> bool:
+    """An h5py dataset or anndata's backed sparse dataset (read block by block from disk)."""
+    module = type(values).__module__
+    return module.startswith("h5py") or (module.startswith("anndata") and
+                                         hasattr(values, "format") and
+                                         hasattr(values, "group"))
+
+
+def _checked_block(block: Any, samples: pd.Index, genes: pd.Index) -> Any:
+    """Validate one block read from a lazy source (dtype, NaN/inf)."""
+    block = _as_float(block)
+    count, bad_genes, bad_samples = _nonfinite_report(block, genes, samples)
+    if count:
+        raise ValueError(f"expression has {count} NaN/inf values (found while reading samples "
+                         f"{[str(s) for s in bad_samples[:5]]}, genes "
+                         f"{[str(g) for g in bad_genes[:5]]}); fix the input first "
+                         "(na='drop_genes' needs an in-memory matrix)")
+    return block
 
 
 # ----------------------------------------------------------------------------------------------
@@ -297,6 +350,10 @@ def looks_like_counts(values: Any, sample_size: int = 100_000) -> tuple[bool, fl
     Returns ``(is_counts, max_value_seen)`` from a deterministic grid of at most
     ``sample_size`` values (never a copy of the whole matrix).
     """
+    if is_dask_array(values) or is_backed_dataset(values):
+        first = values[: min(values.shape[0], 200)]
+        first = first.compute() if is_dask_array(first) else first
+        return looks_like_counts(first, sample_size)
     if sparse.issparse(values):
         data = values.data
         sample = np.asarray(data[:: max(1, data.size // sample_size)], dtype=np.float64)
@@ -344,8 +401,9 @@ def as_expression(
         ``"columns"``/1. Without it a DataFrame's orientation is detected from its labels and
         an array's from the length of ``genes``; ambiguity is an error.
     layer, use_raw, gene_symbols
-        AnnData only: read ``adata.layers[layer]`` or ``adata.raw``; take gene names from the
-        ``var`` column ``gene_symbols`` instead of ``var_names``.
+        AnnData only: read ``adata.layers[layer]`` or ``adata.raw``; find set members by the
+        names in the ``var`` column ``gene_symbols`` (duplicates allowed) instead of
+        ``var_names``, which stay the features' identity.
     members
         Gene-set members, used to recognise genes when detecting orientation.
     na
@@ -359,13 +417,15 @@ def as_expression(
         unknown or ambiguous orientation; the message says how to fix it.
     """
     axis = _normalise_axis(genes_axis)
+    match_names = None
     if _is_anndata(data):
-        values, gene_names, sample_names, kind = _from_anndata(data, layer, use_raw, gene_symbols)
+        values, gene_names, sample_names, kind, match_names = _from_anndata(
+            data, layer, use_raw, gene_symbols)
     elif layer is not None or use_raw is not None or gene_symbols is not None:
         raise TypeError("layer, use_raw and gene_symbols apply to AnnData input only")
     elif isinstance(data, pd.DataFrame):
         values, gene_names, sample_names, kind = _from_frame(data, axis, members)
-    elif isinstance(data, np.ndarray) or sparse.issparse(data):
+    elif isinstance(data, np.ndarray) or sparse.issparse(data) or is_dask_array(data):
         values, gene_names, sample_names, kind = _from_array(data, genes, samples, axis)
     elif isinstance(data, pd.Series):
         raise TypeError("a Series holds one profile; pass a DataFrame (use series.to_frame())")
@@ -377,13 +437,23 @@ def as_expression(
                          f"{values.shape[1]} genes)")
     _check_unique(gene_names, "gene")
     _check_unique(sample_names, "sample")
+    if is_dask_array(values) or is_backed_dataset(values):
+        if na != "error":
+            raise ValueError("na='drop_genes' needs an in-memory matrix; backed and dask input "
+                             "is checked block by block while it is read")
+        _check_dtype(values)
+        return Expression(values, gene_names, sample_names, kind, [], lazy=True,
+                          match_names=match_names)
     values = _as_float(values)
+    kept = gene_names
     values, gene_names, dropped = _handle_nonfinite(values, gene_names, sample_names, na)
     if values.shape[1] == 0:
         raise ValueError("no genes left after dropping genes with NaN/inf values")
+    if match_names is not None and dropped:
+        match_names = match_names[kept.isin(gene_names)]
     if sparse.issparse(values):
         values = sparse.csr_matrix(values)
-    return Expression(values, gene_names, sample_names, kind, dropped)
+    return Expression(values, gene_names, sample_names, kind, dropped, match_names=match_names)
 
 
 def _is_anndata(data: Any) -> bool:
@@ -438,7 +508,8 @@ def _from_array(array, genes, samples, axis):
         sample_names = _str_index(pd.Index(list(samples)), "sample")
         if len(sample_names) != n_samples:
             raise ValueError(f"{len(sample_names)} sample names for {n_samples} samples")
-    kind = "sparse matrix" if sparse.issparse(array) else "numpy array"
+    kind = ("dask array" if is_dask_array(array) else
+            "sparse matrix" if sparse.issparse(array) else "numpy array")
     return array, gene_names, sample_names, f"{kind} (genes on {axis})"
 
 
@@ -461,13 +532,22 @@ def _from_anndata(adata, layer, use_raw, gene_symbols):
         values, var, var_names, where = adata.X, adata.var, adata.var_names, "adata.X"
     if values is None:
         raise ValueError(f"{where} is empty (None)")
+    gene_names = _str_index(pd.Index(var_names), "gene")
+    match_names = None
     if gene_symbols is not None:
         if gene_symbols not in var.columns:
             raise KeyError(f"gene_symbols={gene_symbols!r} is not a column of var "
                            f"(columns: {list(var.columns)})")
-        gene_names = _str_index(pd.Index(var[gene_symbols].astype(str)), "gene")
-    else:
-        gene_names = _str_index(pd.Index(var_names), "gene")
-    if not (isinstance(values, np.ndarray) or sparse.issparse(values)):
+        match_names = pd.Index(var[gene_symbols].astype(str))
+    if adata.isbacked and where == "adata.X":
+        mode = getattr(adata.file, "_filemode", "r")
+        if mode != "r":
+            raise ValueError(f"the AnnData is backed by a file opened for writing "
+                             f"(mode {mode!r}); open it read-only with "
+                             "anndata.read_h5ad(path, backed='r') so its file cannot change")
+        where = f"backed {adata.filename}"
+    elif not (isinstance(values, np.ndarray) or sparse.issparse(values)
+              or is_dask_array(values)):
         values = np.asarray(values)
-    return values, gene_names, _str_index(pd.Index(adata.obs_names), "sample"), f"AnnData {where}"
+    samples = _str_index(pd.Index(adata.obs_names), "sample")
+    return values, gene_names, samples, f"AnnData {where}", match_names

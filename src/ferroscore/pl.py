@@ -11,7 +11,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["cutpoint_profile", "drug_boxplot", "forest", "km", "volcano"]
+__all__ = ["axes_heatmap", "cutpoint_profile", "drug_boxplot", "embedding", "forest", "km",
+           "score_violin", "volcano"]
 
 
 def _pyplot():
@@ -221,3 +222,123 @@ def drug_boxplot(
     fig.tight_layout()
     _save(fig, save)
     return fig
+
+
+def _group_labels(adata, groupby: str) -> pd.Series:
+    if groupby not in adata.obs:
+        raise KeyError(f"groupby={groupby!r} is not an obs column (columns: "
+                       f"{list(adata.obs.columns)})")
+    labels = adata.obs[groupby]
+    if not isinstance(labels.dtype, pd.CategoricalDtype):
+        labels = labels.astype("category")
+    return labels
+
+
+def _obs_values(adata, key: str) -> np.ndarray:
+    if key not in adata.obs:
+        raise KeyError(f"{key!r} is not an obs column; run fs.tl.score(adata, key_added=...) "
+                       f"first (obs columns: {list(adata.obs.columns)[:10]})")
+    return adata.obs[key].to_numpy(dtype=float)
+
+
+def score_violin(
+    adata,
+    key: str = "ferroptosis",
+    groupby: str | None = None,
+    *,
+    ax: Any = None,
+    save: str | Path | None = None,
+):
+    """Violin plot of a score (``obs[key]``) per group of cells (``obs[groupby]``)."""
+    values = _obs_values(adata, key)
+    ax = _axes(ax)
+    if groupby is None:
+        groups, data = ["all"], [values]
+    else:
+        labels = _group_labels(adata, groupby)
+        groups = [g for g in labels.cat.categories if (labels == g).any()]
+        data = [values[(labels == g).to_numpy()] for g in groups]
+    parts = ax.violinplot(data, showmedians=True)
+    for body in parts["bodies"]:
+        body.set_alpha(0.6)
+    for i, d in enumerate(data, start=1):
+        jitter = np.random.default_rng(i).uniform(-0.12, 0.12, len(d))
+        ax.scatter(i + jitter, d, s=3, color="black", alpha=0.4)
+    ax.set_xticks(range(1, len(groups) + 1))
+    ax.set_xticklabels([str(g) for g in groups])
+    ax.set_xlabel(groupby or "")
+    ax.set_ylabel(key)
+    _save(ax.figure, save)
+    return ax
+
+
+def axes_heatmap(
+    adata,
+    key: str = "ferroptosis_axes",
+    groupby: str | None = None,
+    *,
+    standardize: bool = True,
+    ax: Any = None,
+    save: str | Path | None = None,
+):
+    """Mean pathway-axis score per group (``obsm[key]`` from :func:`ferroscore.tl.score_axes`).
+
+    With ``standardize`` each axis is z-scored across groups, so the colours show which arm
+    of the pathway differs between groups; axis labels carry their direction (+ pro-, -
+    anti-ferroptotic).
+    """
+    if key not in adata.obsm:
+        raise KeyError(f"{key!r} is not in adata.obsm; run fs.tl.score_axes(adata) first")
+    frame = pd.DataFrame(adata.obsm[key], index=adata.obs_names)
+    labels = _group_labels(adata, groupby) if groupby else pd.Series(
+        pd.Categorical(["all"] * adata.n_obs), index=adata.obs_names)
+    means = frame.groupby(labels.to_numpy(), observed=True).mean()
+    shown = (means - means.mean()) / means.std(ddof=0).replace(0, 1) if standardize and len(
+        means) > 1 else means
+    directions = adata.uns.get(key, {}).get("direction", {})
+    ax = _axes(ax, figsize=(0.7 * shown.shape[1] + 2.5, 0.45 * shown.shape[0] + 2))
+    image = ax.imshow(shown.to_numpy(), aspect="auto", cmap="RdBu_r")
+    ax.set_xticks(range(shown.shape[1]))
+    ax.set_xticklabels([f"{c} ({'+' if directions.get(c) == 'pro-ferroptotic' else '-'})"
+                        if c in directions else c for c in shown.columns], rotation=45,
+                       ha="right")
+    ax.set_yticks(range(shown.shape[0]))
+    ax.set_yticklabels([str(i) for i in shown.index])
+    ax.figure.colorbar(image, ax=ax, label="z-score across groups" if standardize else "mean")
+    _save(ax.figure, save)
+    return ax
+
+
+def embedding(
+    adata,
+    key: str = "ferroptosis",
+    basis: str = "umap",
+    *,
+    ax: Any = None,
+    save: str | Path | None = None,
+    **kwargs: Any,
+):
+    """Cells in an embedding (``obsm["X_" + basis]``) coloured by a score.
+
+    Uses ``scanpy.pl.embedding`` when scanpy is installed, else a matplotlib scatter.
+    """
+    name = basis if basis.startswith("X_") else f"X_{basis}"
+    if name not in adata.obsm:
+        raise KeyError(f"no embedding {name!r} in adata.obsm (available: "
+                       f"{list(adata.obsm.keys())}); run e.g. sc.tl.umap first")
+    _obs_values(adata, key)
+    ax = _axes(ax, figsize=(5, 4.5))
+    try:
+        import scanpy as sc
+    except ImportError:
+        coords = np.asarray(adata.obsm[name])[:, :2]
+        points = ax.scatter(coords[:, 0], coords[:, 1], c=adata.obs[key], s=kwargs.pop("s", 12),
+                            cmap=kwargs.pop("cmap", "viridis"), **kwargs)
+        ax.figure.colorbar(points, ax=ax, label=key)
+        ax.set_xlabel(f"{basis}1")
+        ax.set_ylabel(f"{basis}2")
+    else:
+        sc.pl.embedding(adata, basis=name.removeprefix("X_"), color=key, ax=ax, show=False,
+                        **kwargs)
+    _save(ax.figure, save)
+    return ax

@@ -18,18 +18,19 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 from sklearn.base import BaseEstimator, TransformerMixin
 from tqdm.auto import tqdm
 
 from ferroscore import genesets, ids
 from ferroscore._version import __version__
 from ferroscore.genesets import GeneSet, Signature
-from ferroscore.matrix import Expression, as_expression, looks_like_counts
+from ferroscore.matrix import Expression, _checked_block, as_expression, looks_like_counts
 from ferroscore.methods import METHODS, Component, Method, make_method
 from ferroscore.result import COVERAGE_COLUMNS, ScoreResult
 from ferroscore.significance import benjamini_hochberg, draw_null, empirical_pvalues
 
-__all__ = ["FerroptosisScorer", "score"]
+__all__ = ["FerroptosisScorer", "LazyScoreResult", "score"]
 
 DEFAULT_METHOD = "singscore"
 ENGINE_OPTIONS = ("genes_axis", "min_genes", "min_coverage", "na", "n_permutations", "null",
@@ -297,10 +298,40 @@ class FerroptosisScorer(TransformerMixin, BaseEstimator):
                 bar.update(rows.stop - rows.start)
         return self.method_.finish(outputs, self.state_, self._n_observed())
 
-    def _score_expression(self, expression: Expression) -> ScoreResult:
+    def _score_expression(self, expression: Expression, *, compute: bool = True):
+        if expression.is_dask:
+            lazy = LazyScoreResult(self, expression, self._dask_outputs(expression))
+            return lazy.compute() if compute else lazy
         outputs = self._run_blocks(expression, self._components())
+        return self._result(outputs, expression)
+
+    def _result(self, outputs: dict, expression: Expression) -> ScoreResult:
         scores = self._assemble(outputs, expression.samples)
         return ScoreResult(scores, self._coverage(), self._params(expression))
+
+    def _dask_outputs(self, expression: Expression):
+        """Method outputs as a lazy dask array: the kernels run per chunk of samples."""
+        components = self._components()
+        keys = ["score", *self.method_.extras]
+        values = expression.values.rechunk({1: -1})
+        method, state = self.method_, self.state_
+        samples, genes = expression.samples, expression.genes
+
+        def block_outputs(block, block_info=None):
+            start, stop = block_info[0]["array-location"][0]
+            checked = _checked_block(block, samples[start:stop], genes)
+            if sparse.issparse(checked):
+                checked = sparse.csr_matrix(checked)
+                checked.sort_indices()
+            else:
+                checked = np.ascontiguousarray(checked)
+            out = method.transform(checked, components, state)
+            return np.hstack([out[key] for key in keys])
+
+        width = len(keys) * len(components)
+        lazy = values.map_blocks(block_outputs, dtype=np.float64,
+                                 chunks=(values.chunks[0], (width,)), meta=np.empty((0, 0)))
+        return lazy, keys, len(components)
 
     def _assemble(self, outputs: dict, samples: pd.Index) -> pd.DataFrame:
         n_obs = self._n_observed()
@@ -378,6 +409,30 @@ class FerroptosisScorer(TransformerMixin, BaseEstimator):
         }
 
 
+class LazyScoreResult:
+    """Scores of dask input, not computed yet (``fs.score(..., compute=False)``).
+
+    ``.outputs`` is the dask array of the method's raw outputs (samples x components); call
+    :meth:`compute` (optionally inside a ``dask.distributed`` client) for the ScoreResult.
+    """
+
+    def __init__(self, scorer: FerroptosisScorer, expression: Expression, lazy: tuple) -> None:
+        self.scorer, self.expression = scorer, expression
+        self.outputs, self.keys, self.n_components = lazy
+
+    def compute(self, **compute_kwargs: Any) -> ScoreResult:
+        values = np.asarray(self.outputs.compute(**compute_kwargs))
+        n = self.n_components
+        outputs = {key: values[:, i * n:(i + 1) * n] for i, key in enumerate(self.keys)}
+        outputs = self.scorer.method_.finish(outputs, self.scorer.state_,
+                                             self.scorer._n_observed())
+        return self.scorer._result(outputs, self.expression)
+
+    def __repr__(self) -> str:
+        return (f"LazyScoreResult(method={self.scorer.method_.name!r}, "
+                f"{self.expression.n_samples} samples, {self.outputs.npartitions} chunks)")
+
+
 def score(
     data: Any,
     sets: Any = "ferroptosis_core",
@@ -398,8 +453,9 @@ def score(
     chunk_size: int | None = None,
     n_jobs: int | None = None,
     progress: bool | None = None,
+    compute: bool = True,
     **params: Any,
-) -> ScoreResult:
+) -> ScoreResult | LazyScoreResult:
     """Score every sample for one or more gene sets or signed signatures.
 
     ``fs.score`` defaults to ``singscore``, a good choice for bulk expression; for single cells
@@ -442,7 +498,12 @@ def score(
     chunk_size, n_jobs, progress
         Samples per block (default: about 64 MB per block), worker threads (default: all
         cores) and progress bar (default: on a terminal for long runs). Results do not depend
-        on them.
+        on them. Backed AnnData (``read_h5ad(path, backed="r")``) is read block by block, so
+        memory stays bounded by ``chunk_size``.
+    compute
+        For dask input: ``False`` returns a :class:`LazyScoreResult` whose kernels run as
+        ``map_blocks`` over chunks of samples when ``.compute()`` is called (cross-sample
+        statistics, e.g. zscore means, are reduced first).
     **params
         Method parameters, e.g. ``center``/``known_direction`` (singscore), ``alpha``,
         ``normalize``, ``ties`` (ssgsea), ``kcdf``, ``max_diff``, ``abs_ranking``, ``tau``
@@ -471,4 +532,4 @@ def score(
                if v is not None}
     expression = scorer._expression(data, options)
     scorer._fit_expression(expression, self_reference=True)
-    return scorer._score_expression(expression)
+    return scorer._score_expression(expression, compute=compute)

@@ -231,14 +231,12 @@ class GSVA(Method):
         dense = expression.dense()
         # genes x samples, contiguous per gene; a view when the input already is (DataFrame)
         ref_t = np.ascontiguousarray(dense.T if keep.all() else dense.T[keep])
-        state = {"keep": keep, "new_index": np.cumsum(keep) - 1,
+        state = {"keep": keep, "new_index": np.cumsum(keep) - 1, "reference": ref_t,
                  "bandwidth": gsva_sd(ref_t.T) / 4.0}
         if self_reference:
             # the scored samples are the reference: compute their statistic once, by pairs
             state["self_statistic"] = self._self_statistic(ref_t, state["bandwidth"])
             state["self_expression"] = expression
-        else:
-            state["reference"] = ref_t
         return state
 
     def _self_statistic(self, ref_t: np.ndarray, bandwidth: np.ndarray) -> np.ndarray:

@@ -36,9 +36,11 @@ def control_genes(gene_means: np.ndarray, set_genes: np.ndarray, *, ctrl_size: i
 
 
 def _column_mean(block, cols: np.ndarray) -> np.ndarray:
+    """Row means over some columns, accumulated in float64 for any input precision."""
     sub = block[:, cols]
     if sparse.issparse(sub):
-        return np.asarray(sub.mean(axis=1)).ravel()
+        # scipy accumulates float32 sums in float32 even with dtype=float64: cast first
+        return np.asarray(sub.astype(np.float64).sum(axis=1)).ravel() / len(cols)
     return np.asarray(sub, dtype=np.float64).mean(axis=1)
 
 

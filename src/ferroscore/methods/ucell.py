@@ -6,7 +6,9 @@ Mann-Whitney statistic ``U = sum(r) - k(k+1)/2`` gives ``UCell = 1 - U / (k * ma
 k(k+1)/2)``, in [0, 1], 1 meaning the set's genes are the cell's top-ranked genes. Requested
 genes missing from the data count at ``max_rank`` (``missing_genes="impute"``, UCell's default)
 or are skipped (``"skip"``). For a signature the composite is UCell's signed score
-``max(0, UCell(up) - w_neg * UCell(down))``.
+``max(0, UCell(up) - w_neg * UCell(down))``. When broadly expressed suppressors (FTH1, GPX4)
+outrank the drivers this is 0 in most cells; ``clip=False`` keeps the difference
+``UCell(up) - w_neg * UCell(down)`` (in [-w_neg, 1]) instead.
 
 Zeros tie at the bottom of each cell's ranking, so on sparse input only the stored values are
 sorted and the result equals the dense computation exactly.
@@ -24,7 +26,7 @@ class UCell(Method):
     name = "ucell"
     scale_free = True
     expects_log = False
-    defaults = {"max_rank": 1500, "w_neg": 1.0, "missing_genes": "impute"}
+    defaults = {"max_rank": 1500, "w_neg": 1.0, "missing_genes": "impute", "clip": True}
 
     def validate(self) -> None:
         if int(self.params["max_rank"]) != self.params["max_rank"] or self.params["max_rank"] < 2:
@@ -58,4 +60,5 @@ class UCell(Method):
         return {"score": score}
 
     def combine(self, up: dict, down: dict) -> dict:
-        return {"score": np.maximum(0.0, up["score"] - self.params["w_neg"] * down["score"])}
+        difference = up["score"] - self.params["w_neg"] * down["score"]
+        return {"score": np.maximum(0.0, difference) if self.params["clip"] else difference}
