@@ -36,6 +36,7 @@ def rss_bytes() -> int:
 class Measurement:
     seconds: float
     peak_mb: float  # peak RSS above the RSS before the call
+    peak_rss_mb: float  # peak RSS of the process during the call
     value: Any = None
 
 
@@ -61,7 +62,7 @@ def measure(func: Callable[[], Any], interval: float = 0.005) -> Measurement:
         done.set()
         watcher.join()
     peak[0] = max(peak[0], rss_bytes())
-    return Measurement(elapsed, (peak[0] - base) / 2**20, value)
+    return Measurement(elapsed, (peak[0] - base) / 2**20, peak[0] / 2**20, value)
 
 
 def run_isolated(spec: dict, timeout: float = 3600) -> dict:

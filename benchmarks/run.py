@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks import bench_bulk  # noqa: E402
+from benchmarks import bench_bulk, bench_singlecell  # noqa: E402
 from ferroscore.scoring import versions  # noqa: E402
 
 
@@ -26,13 +26,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes")
     parser.add_argument("--no-peers", action="store_true", help="skip the peer tools")
-    parser.add_argument("--only", choices=["bulk"], help="run one benchmark")
+    parser.add_argument("--only", choices=["bulk", "singlecell"], help="run one benchmark")
     args = parser.parse_args()
     print(f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, python "
           f"{platform.python_version()}; {versions()}")
     results = {}
     if args.only in (None, "bulk"):
         results["bulk"] = bench_bulk.main(quick=args.quick, peers=not args.no_peers)
+    if args.only in (None, "singlecell"):
+        results["singlecell"] = bench_singlecell.main(quick=args.quick,
+                                                      peers=not args.no_peers)
     out = ROOT / "benchmarks" / "results"
     out.mkdir(parents=True, exist_ok=True)
     (out / "latest.json").write_text(json.dumps(results, indent=2) + "\n")

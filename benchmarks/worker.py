@@ -25,7 +25,9 @@ def main(spec_path: str) -> None:
     module = importlib.import_module(f"benchmarks.{spec['module']}")
     task = module.prepare(spec)  # loads data, warms up, returns the callable to time
     result = measure(task)
-    print(json.dumps({"seconds": result.seconds, "peak_mb": result.peak_mb}))
+    # sampled, not ru_maxrss: Linux carries the parent's high-water mark into the child
+    print(json.dumps({"seconds": result.seconds, "peak_mb": result.peak_mb,
+                      "peak_rss_mb": result.peak_rss_mb}))
 
 
 if __name__ == "__main__":

@@ -187,6 +187,8 @@ def test_score_axes(cells):
     assert (axes.dtypes == np.float64).all()
     with pytest.raises(KeyError, match="unknown axes"):
         fs.tl.score_axes(cells, axes=["iron"])
+    fs.tl.score_axes(cells, gene_symbols="gene_short_name", key_added="by_symbol")
+    assert cells.obsm["by_symbol"].shape == axes.shape
 
 
 def test_scanpy_pipeline_and_plots(cells, tmp_path):

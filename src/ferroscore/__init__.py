@@ -5,7 +5,7 @@
 >>> result = fs.score(expression, "ferroptosis_core", method="singscore")
 """
 
-from ferroscore import datasets, drugs, genesets, ids, pl, survival, tl
+from ferroscore import datasets, drugs, genesets, ids, pl, significance, survival, tl
 from ferroscore._version import __version__
 from ferroscore.genesets import GeneSet, Signature
 from ferroscore.result import ScoreResult

@@ -40,23 +40,50 @@ def read_table(path: str) -> pd.DataFrame:
     if path == "-":
         text = sys.stdin.read()
         sep = "\t" if text.split("\n", 1)[0].count("\t") else ","
-        return pd.read_csv(io.StringIO(text), sep=sep, index_col=0)
+        return pd.read_csv(io.StringIO(text), sep=sep, index_col=0,
+                           float_precision="round_trip")
     file = Path(path)
     if not file.exists():
         raise FileNotFoundError(f"no such file: {path}")
     name = file.name.lower().removesuffix(".gz")
     sep = "," if name.endswith(".csv") else "\t"
-    return pd.read_csv(file, sep=sep, index_col=0)
+    return pd.read_csv(file, sep=sep, index_col=0, float_precision="round_trip")
+
+
+def read_10x(folder: Path) -> Any:
+    """A 10x Genomics matrix folder (matrix.mtx, features.tsv or genes.tsv, barcodes.tsv;
+    optionally gzipped) as an AnnData of cells x genes, genes named by their symbols' column."""
+    import anndata as ad
+    from scipy import io, sparse
+
+    def find(*names: str) -> Path:
+        for name in names:
+            for suffix in ("", ".gz"):
+                candidate = folder / f"{name}{suffix}"
+                if candidate.exists():
+                    return candidate
+        raise FileNotFoundError(f"{folder} has none of {names} (10x matrix folder expected)")
+
+    matrix = sparse.csr_matrix(io.mmread(find("matrix.mtx")).T, dtype="float32")
+    features = pd.read_csv(find("features.tsv", "genes.tsv"), sep="\t", header=None)
+    barcodes = pd.read_csv(find("barcodes.tsv"), sep="\t", header=None)[0].astype(str)
+    var = pd.DataFrame({"gene_ids": features[0].astype(str).to_numpy(),
+                        "gene_symbols": features[1 if features.shape[1] > 1 else 0].astype(
+                            str).to_numpy()}, index=features[0].astype(str).to_numpy())
+    return ad.AnnData(matrix, obs=pd.DataFrame(index=barcodes.to_numpy()), var=var)
 
 
 def read_expression(path: str) -> Any:
-    """Expression from a table (CSV/TSV[.gz]), an ``.h5ad`` file, or ``-`` (stdin)."""
+    """Expression from a table (CSV/TSV[.gz]), an ``.h5ad`` file, a 10x matrix folder, or
+    ``-`` (stdin)."""
     if path.endswith(".h5ad"):
         import anndata as ad
 
         if not Path(path).exists():
             raise FileNotFoundError(f"no such file: {path}")
         return ad.read_h5ad(path)
+    if path != "-" and Path(path).is_dir():
+        return read_10x(Path(path))
     return read_table(path)
 
 
@@ -90,8 +117,8 @@ def write_table(frame: pd.DataFrame, path: str | None) -> None:
 def cmd_score(args: argparse.Namespace) -> int:
     import ferroscore as fs
 
+    params = dict(_parse_params(args.param))  # usage errors before reading any data
     data = read_expression(args.expr)
-    params = dict(_parse_params(args.param))
     result = fs.score(data, resolve_sets(args.sets), args.method, genes_axis=args.genes_axis,
                       n_permutations=args.permutations, random_state=args.seed,
                       null=args.null, progress=not args.quiet and sys.stderr.isatty(), **params)
@@ -142,6 +169,110 @@ def cmd_genesets(args: argparse.Namespace) -> int:
     return 0
 
 
+def read_scores(path: str) -> pd.DataFrame:
+    """A scores TSV written by ``ferroscore score`` (sample IDs in the first column)."""
+    frame = read_table(path)
+    frame.index = frame.index.astype(str)
+    return frame
+
+
+def score_columns(scores: pd.DataFrame, path: str, wanted: list[str] | None) -> pd.DataFrame:
+    """The main score columns: as listed in the JSON sidecar, or all numeric columns that are
+    not p-values, dispersions or signature sides."""
+    if wanted:
+        missing = [c for c in wanted if c not in scores]
+        if missing:
+            raise KeyError(f"columns not in {path}: {missing}; available: {list(scores)}")
+        return scores[wanted]
+    sidecar = Path(f"{path}.json")
+    if sidecar.exists():
+        names = [s["name"] for s in json.loads(sidecar.read_text())["params"]["sets"]]
+        return scores[[n for n in names if n in scores]]
+    skip = ("_up", "_down", "_pvalue", "_qvalue", "_dispersion")
+    return scores[[c for c in scores.select_dtypes("number") if not c.endswith(skip)]]
+
+
+def cmd_survival(args: argparse.Namespace) -> int:
+    from ferroscore import pl, survival
+
+    scores = score_columns(read_scores(args.scores), args.scores, args.columns)
+    clinical = read_table(args.clinical)
+    clinical.index = clinical.index.astype(str)
+    result = survival.analyze(scores, clinical, time=args.time, event=args.event,
+                              covariates=args.covariates, minprop=args.minprop,
+                              p_method=args.p_method, join=args.join)
+    out = Path(args.output)
+    out.mkdir(parents=True, exist_ok=True)
+    result.table.to_csv(out / "survival_summary.tsv", sep="\t", index=False)
+    pd.concat(result.cox_univariate.values()).to_csv(out / "cox_univariate.tsv", sep="\t",
+                                                     index=False)
+    if result.cox_multivariable:
+        pd.concat([t.assign(score=k) for k, t in result.cox_multivariable.items()]).to_csv(
+            out / "cox_multivariable.tsv", sep="\t", index=False)
+    import matplotlib.pyplot as plt
+
+    for column in scores.columns:
+        cut = result.cutpoints[column]
+        pl.km(result.km[column], title=f"{column}: median split", xlabel=args.time,
+              save=out / f"km_median_{column}.png")
+        plt.close("all")
+        data = clinical.join(scores[column]).dropna(subset=[column, args.time, args.event])
+        pl.km(data[args.time], data[args.event], cut.groups(data[column]), cut=cut,
+              title=f"{column}: optimal cut", xlabel=args.time,
+              save=out / f"km_cut_{column}.png")
+        plt.close("all")
+    pl.forest(pd.concat(result.cox_univariate.values()), title="HR per SD (univariate)",
+              save=out / "forest_univariate.png")
+    plt.close("all")
+    print(result.table.round(4).to_string(index=False))
+    print(f"wrote tables and figures to {out}", file=sys.stderr)
+    return 0
+
+
+def cmd_drugs(args: argparse.Namespace) -> int:
+    from ferroscore import drugs, pl, survival
+
+    scores = score_columns(read_scores(args.scores), args.scores,
+                           [args.column] if args.column else None)
+    column = scores.columns[0]
+    response = read_table(args.response)
+    response.index = response.index.astype(str)
+    out = Path(args.output)
+    out.mkdir(parents=True, exist_ok=True)
+    table = drugs.associate(scores[column], response, args.method, min_samples=args.min_samples,
+                            join=args.join)
+    table.to_csv(out / f"association_{args.method}.tsv", sep="\t", index=False)
+    common = scores.index.intersection(response.index)
+    groups = survival.split(scores.loc[common, column], "median")
+    compare = drugs.compare_groups(response.loc[common], groups)
+    compare.to_csv(out / "median_split_mannwhitney.tsv", sep="\t", index=False)
+    import matplotlib.pyplot as plt
+
+    pl.volcano(table, save=out / f"volcano_{args.method}.png")
+    plt.close("all")
+    print(table.sort_values("p").head(10).round(4).to_string(index=False))
+    print(f"wrote tables and figures to {out}", file=sys.stderr)
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from ferroscore import drugs
+
+    result = drugs.predict_response(drugs.read_expression(args.train_expr),
+                                    drugs.read_response(args.train_response),
+                                    drugs.read_expression(args.test_expr),
+                                    homogenize=args.homogenize,
+                                    min_variance_quantile=args.min_variance_quantile,
+                                    power_transform=not args.no_power_transform,
+                                    min_train_samples=args.min_train_samples)
+    result.predictions.to_csv(args.output, sep="\t")
+    diagnostics = Path(args.output).with_suffix(".diagnostics.tsv")
+    result.diagnostics.to_csv(diagnostics, sep="\t")
+    print(f"wrote {args.output} ({result.predictions.shape[0]} samples x "
+          f"{result.predictions.shape[1]} drugs) and {diagnostics}", file=sys.stderr)
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from ferroscore.demo import run_demo
 
@@ -187,6 +318,45 @@ def build_parser() -> Parser:
     gsets.add_argument("--gmt", metavar="OUT", help="GMT file to write (export)")
     gsets.set_defaults(func=cmd_genesets)
 
+    surv = sub.add_parser("survival", help="relate scores to survival (Cox, KM, cut points)")
+    surv.add_argument("scores", help="scores TSV from 'ferroscore score'")
+    surv.add_argument("clinical", help="clinical CSV/TSV, sample IDs in the first column")
+    surv.add_argument("--time", required=True, help="survival time column (> 0)")
+    surv.add_argument("--event", required=True, help="event column (1 = event, 0 = censored)")
+    surv.add_argument("--covariates", nargs="*", default=[], help="columns for the "
+                                                                  "multivariable Cox model")
+    surv.add_argument("--columns", nargs="*", help="score columns (default: the sets)")
+    surv.add_argument("--minprop", type=float, default=0.1)
+    surv.add_argument("--p-method", default="lau94",
+                      choices=["lau94", "lau92", "exact_gauss", "permutation", "none"])
+    surv.add_argument("--join", default="exact", choices=["exact", "inner"])
+    surv.add_argument("-o", "--output", default="ferroscore_survival", help="output folder")
+    surv.set_defaults(func=cmd_survival)
+
+    drug = sub.add_parser("drugs", help="associate a score with drug response")
+    drug.add_argument("scores", help="scores TSV from 'ferroscore score'")
+    drug.add_argument("response", help="samples x drugs CSV/TSV (sample IDs first)")
+    drug.add_argument("--column", help="score column (default: the first set)")
+    drug.add_argument("--method", default="spearman", choices=["spearman", "pearson", "lm"])
+    drug.add_argument("--min-samples", type=int, default=10)
+    drug.add_argument("--join", default="exact", choices=["exact", "inner"])
+    drug.add_argument("-o", "--output", default="ferroscore_drugs", help="output folder")
+    drug.set_defaults(func=cmd_drugs)
+
+    pred = sub.add_parser("predict-response",
+                          help="predict drug response from expression (oncoPredict-style)")
+    pred.add_argument("train_expr", help="genes x cell lines expression (CSV/TSV)")
+    pred.add_argument("train_response", help="cell lines x drugs response, or a long GDSC/"
+                                              "CTRP table")
+    pred.add_argument("test_expr", help="genes x samples expression to predict")
+    pred.add_argument("-o", "--output", required=True, help="predictions TSV")
+    pred.add_argument("--homogenize", default="combat",
+                      choices=["combat", "quantile", "standardize", "rank", "none"])
+    pred.add_argument("--min-variance-quantile", type=float, default=0.2)
+    pred.add_argument("--min-train-samples", type=int, default=10)
+    pred.add_argument("--no-power-transform", action="store_true")
+    pred.set_defaults(func=cmd_predict)
+
     demo = sub.add_parser("demo", help="the main job on the bundled GSE1992 breast cancer cohort")
     demo.add_argument("-o", "--output", default="ferroscore_demo", help="output folder")
     demo.add_argument("--quiet", action="store_true")
@@ -201,8 +371,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         if not getattr(args, "command", None):
-            raise UsageError("ferroscore: a command is required (score, genesets, demo); "
-                             "see ferroscore --help")
+            raise UsageError("ferroscore: a command is required (score, survival, drugs, "
+                             "predict-response, genesets, demo); see ferroscore --help")
         return args.func(args)
     except UsageError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -5,10 +5,13 @@ from __future__ import annotations
 from importlib import resources
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import anndata as ad
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    import anndata as ad
 
 __all__ = ["SyntheticScreen", "breast_cancer", "synthetic_drug_screen"]
 
@@ -63,6 +66,8 @@ def breast_cancer(*, as_frames: bool = False) -> ad.AnnData | tuple[pd.DataFrame
         raise RuntimeError("bundled GSE1992 clinical and expression samples differ")
     if as_frames:
         return expression, clinical
+    import anndata as ad
+
     adata = ad.AnnData(
         X=np.ascontiguousarray(expression.to_numpy(dtype=np.float64).T),
         obs=clinical.copy(),

@@ -117,6 +117,10 @@ def forest(
                 fmt="s", color="black", ecolor="grey", capsize=3)
     ax.axvline(1.0, color="grey", linestyle="--", linewidth=1)
     ax.set_xscale("log")
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_yticks(y)
     ax.set_yticklabels(table["term"])
     ax.set_xlabel("hazard ratio (log scale)")

@@ -86,7 +86,7 @@ class ScoreResult:
     def load(cls, path: str | Path) -> ScoreResult:
         """Read a result written by :meth:`save`."""
         path = Path(path)
-        scores = pd.read_csv(path, sep="\t", index_col=0)
+        scores = pd.read_csv(path, sep="\t", index_col=0, float_precision="round_trip")
         scores.index = scores.index.astype(str)
         sidecar = json.loads(Path(f"{path}.json").read_text(encoding="utf-8"))
         coverage = pd.DataFrame.from_records(sidecar["coverage"])

@@ -208,7 +208,7 @@ def score_axes(
     var = adata.raw.var if raw else adata.var
     features = var[gene_symbols] if gene_symbols else (adata.raw.var_names if raw else
                                                         adata.var_names)
-    index = ids.FeatureIndex([str(f) for f in features])
+    index = ids.FeatureIndex([str(f) for f in features], allow_duplicates=bool(gene_symbols))
     present = [n for n in names if ids.locate(genesets.load(n).genes, index).n_found > 0]
     skipped = [n for n in names if n not in present]
     if skipped:

@@ -1,0 +1,197 @@
+"""Write the example notebooks in ``notebooks/`` (without outputs) from the cells below.
+
+    python scripts/make_notebooks.py
+
+The test suite executes every notebook (tests/test_notebooks.py).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+OUT = Path(__file__).resolve().parents[1] / "notebooks"
+
+QUICKSTART = [
+    ("md", """# ferroscore quickstart: ferroptosis scores and survival in breast cancer
+
+The bundled cohort is real: GEO GSE1992 (Hu et al., BMC Genomics 2006), 124 primary breast
+tumours on two-colour arrays (log ratios) with relapse-free survival."""),
+    ("code", """import matplotlib.pyplot as plt
+import ferroscore as fs
+
+expr, clinical = fs.datasets.breast_cancer(as_frames=True)   # genes x samples, clinical
+print(expr.shape)
+clinical.head()"""),
+    ("md", "## The gene-set catalogue"),
+    ("code", """fs.genesets.available()[["name", "kind", "n_up", "n_down", "source"]]"""),
+    ("code", """fs.genesets.load("ferroptosis_core")"""),
+    ("md", """## Scoring
+
+singscore is rank-based and per sample; each signature's score is drivers minus suppressors.
+1,000 random gene sets of the same sizes give a per-sample empirical p-value."""),
+    ("code", """res = fs.score(expr, ["ferroptosis_core", "ferroptosis_extended", "fpi"],
+               method="singscore", n_permutations=1000, random_state=0)
+res.scores.filter(regex="^(ferroptosis_core|fpi)($|_pvalue)").head()"""),
+    ("md", """Coverage: the matrix uses outdated symbols (MBOAT5 for LPCAT3, CARS for CARS1, ...);
+they are found through the identifier table without renaming any row."""),
+    ("code", """res.coverage[["n_requested", "n_found", "missing", "mapped_aliases"]]"""),
+    ("code", """fig, axes = plt.subplots(1, 3, figsize=(11, 3))
+for ax, name in zip(axes, ["ferroptosis_core", "ferroptosis_extended", "fpi"]):
+    ax.hist(res.scores[name], bins=20, color="tab:red", alpha=0.7)
+    ax.set_title(name)
+plt.show()"""),
+    ("md", """## Survival
+
+The primary analysis is on the continuous score (HR per SD). A dichotomy at the 'optimal' cut
+needs a p-value adjusted for the search over cuts: the naive log-rank p is shown only for
+comparison."""),
+    ("code", """analysis = fs.survival.analyze(res, clinical, time="rfs_months", event="rfs_event",
+                               covariates=["age", "er_positive", "node_positive", "grade"])
+analysis.table[["score", "n", "hr_per_sd", "hr_lower", "hr_upper", "p_cox", "n_multi",
+                "p_cox_multi", "p_logrank_median", "p_cut", "p_cut_raw"]]"""),
+    ("code", """fs.pl.forest(analysis.cox_multivariable["ferroptosis_core"],
+             title="ferroptosis_core, multivariable (HR per SD)")
+plt.show()"""),
+    ("code", """cut = analysis.cutpoints["ferroptosis_core"]
+data = clinical.assign(score=res.scores["ferroptosis_core"])
+fs.pl.km(data["rfs_months"], data["rfs_event"], cut.groups(data["score"]), cut=cut,
+         xlabel="months")
+plt.show()"""),
+    ("code", """fs.survival.ph_test(data, "rfs_months", "rfs_event",
+                    ["score", "age", "er_positive", "node_positive", "grade"])"""),
+]
+
+SINGLE_CELL = [
+    ("md", """# Single cells: ferroptosis scores inside a scanpy pipeline
+
+Real data: 271 human skeletal-muscle myoblasts (Trapnell et al. 2014, Bioconductor
+HSMMSingleCell, FPKM), a compact subset kept in `tests/data/` (all cells; detected genes plus
+every catalogue gene). Genes are named by (partly outdated) Ensembl IDs, with symbols in
+`var["gene_short_name"]`."""),
+    ("code", """import anndata as ad
+import matplotlib.pyplot as plt
+import scanpy as sc
+import ferroscore as fs
+
+adata = ad.read_h5ad("../tests/data/hsmm_myoblasts.h5ad")
+adata"""),
+    ("code", """sc.pp.normalize_total(adata)
+sc.pp.log1p(adata)
+sc.pp.pca(adata, n_comps=20)
+sc.pp.neighbors(adata, n_neighbors=15)
+sc.tl.umap(adata, random_state=0)"""),
+    ("md", """`fs.tl.score` defaults to UCell (robust to dropout) and writes `adata.obs` / `adata.uns`
+like `sc.tl.score_genes`. UCell's signed score `max(0, up - down)` is 0 in most myoblasts
+because broadly expressed suppressors (FTH1, GPX4) outrank the drivers; ferroscore warns, and
+`clip=False` keeps the difference."""),
+    ("code", """fs.tl.score(adata, gene_symbols="gene_short_name")
+fs.tl.score(adata, gene_symbols="gene_short_name", clip=False, key_added="ferroptosis_diff")
+adata.obs[["ferroptosis", "ferroptosis_up", "ferroptosis_down", "ferroptosis_diff"]].describe()"""),
+    ("code", """adata.uns["ferroptosis"]["coverage"][["n_requested", "n_found", "missing"]]"""),
+    ("code", """fs.pl.embedding(adata, "ferroptosis_diff")
+plt.show()"""),
+    ("code", """fs.pl.score_violin(adata, "ferroptosis_diff", groupby="Hours")
+plt.show()"""),
+    ("md", """Which arm of the pathway moves during differentiation? One score per pathway axis goes to
+`adata.obsm["ferroptosis_axes"]`."""),
+    ("code", """fs.tl.score_axes(adata, gene_symbols="gene_short_name")
+fs.pl.axes_heatmap(adata, groupby="Hours")
+plt.show()"""),
+    ("md", """Large data: a file opened with `backed="r"` is streamed block by block (`chunk_size`)
+and never written; dask arrays run the kernels chunk by chunk (`fs.score(..., compute=False)`)."""),
+    ("code", """import tempfile, os
+path = os.path.join(tempfile.mkdtemp(), "cells.h5ad")
+adata.write_h5ad(path)
+backed = ad.read_h5ad(path, backed="r")
+fs.tl.score(backed, gene_symbols="gene_short_name", clip=False, chunk_size=50)
+(backed.obs["ferroptosis"] == adata.obs["ferroptosis_diff"]).all()"""),
+]
+
+DRUGS = [
+    ("md", """# Drug sensitivity and ferroptosis scores
+
+Two halves, as in the breast-cancer brain-metastasis studies:
+
+1. **Predicted drug response** of the bundled tumours from a cell-line training set
+   (oncoPredict-style ridge models) compared between ferroptosis-high and -low tumours.
+   **No real cell-line expression is available offline, so the training set here is
+   SYNTHETIC** (`fs.datasets.synthetic_drug_screen`, a documented generative model); the
+   predicted values below therefore say nothing about real drugs. The last cell of this part
+   shows how to run the same code on a downloaded GDSC or CTRP release.
+2. **A real association example** on GDSC release 17 data: TP53 mutation and tumour mutation
+   count against ln IC50 across 265 drugs."""),
+    ("code", """import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import ferroscore as fs
+
+expr, clinical = fs.datasets.breast_cancer(as_frames=True)
+core = fs.score(expr, "ferroptosis_core").scores["ferroptosis_core"]
+groups = fs.survival.split(core, "median")   # low / high ferroptosis score
+groups.value_counts()"""),
+    ("md", "## 1. Predicted response from a SYNTHETIC training screen"),
+    ("code", """# SYNTHETIC cell lines using the tumours' gene names, with planted gene-programme effects
+screen = fs.datasets.synthetic_drug_screen(genes=list(expr.index), n_genes=expr.shape[0],
+                                           n_lines=400, n_drugs=12, seed=1)
+prediction = fs.drugs.predict_response(screen.train_expr, screen.train_response, expr,
+                                       homogenize="combat")
+prediction.diagnostics[["n_lines", "lambda", "cv_correlation"]].head()"""),
+    ("code", """compared = fs.drugs.compare_groups(prediction.predictions, groups)
+compared.sort_values("p").head()"""),
+    ("code", """fs.pl.volcano(compared.assign(estimate=compared["rank_biserial"]), label_top=5)
+plt.title("SYNTHETIC predicted IC50: high vs low ferroptosis score")
+plt.show()"""),
+    ("code", """fs.pl.drug_boxplot(prediction.predictions, groups, list(compared.sort_values("p")["drug"][:3]),
+                   ylabel="predicted IC50 (SYNTHETIC)")
+plt.show()"""),
+    ("md", """To use a real screen, download e.g. the GDSC2 expression (RMA) and fitted dose-response
+files yourself and read them with the readers (nothing is downloaded by ferroscore):
+
+```python
+train_expr = fs.drugs.read_expression("Cell_line_RMA_proc_basalExp.txt")
+train_response = np.exp(fs.drugs.read_response("GDSC2_fitted_dose_response.csv"))  # ln -> uM
+prediction = fs.drugs.predict_response(train_expr, train_response, expr)
+```"""),
+    ("md", """## 2. Real GDSC associations (release 17)
+
+988 cell lines x 265 drugs (ln IC50). Mann-Whitney for TP53 mutant vs wild type, and a linear
+model of ln IC50 on the number of mutated genes adjusted for tissue and MSI status (F-test),
+with Benjamini-Hochberg q-values across drugs."""),
+    ("code", """ic50 = pd.read_csv("../tests/data/gdsc/ic50_ln.csv.gz", index_col=0)
+lines = pd.read_csv("../tests/data/gdsc/cell_lines.csv", index_col=0)
+names = pd.read_csv("../tests/data/gdsc/drug_decode.csv", index_col=0)["DRUG_NAME"]
+tp53 = lines["TP53_mut"].map({0: "wildtype", 1: "mutant"}).astype(
+    pd.CategoricalDtype(["wildtype", "mutant"]))
+wilcoxon = fs.drugs.compare_groups(ic50, tp53)
+wilcoxon.sort_values("p").head(8)"""),
+    ("code", """adjusted = fs.drugs.associate(lines["n_mutated_genes"], ic50, method="lm",
+                             covariates=lines[["TISSUE_FACTOR", "MSI_FACTOR"]])
+adjusted.sort_values("p").head(8)"""),
+    ("code", """fs.pl.volcano(wilcoxon.assign(estimate=wilcoxon["difference"]), names=names,
+              label_top=8)
+plt.title("GDSC: TP53 mutant vs wild type (median ln IC50 difference)")
+plt.show()"""),
+]
+
+
+def build(cells: list[tuple[str, str]]) -> nbformat.NotebookNode:
+    notebook = new_notebook(cells=[new_markdown_cell(src) if kind == "md" else
+                                   new_code_cell(src) for kind, src in cells])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                       "language": "python"}
+    return notebook
+
+
+def main() -> None:
+    OUT.mkdir(exist_ok=True)
+    for name, cells in (("01_quickstart", QUICKSTART), ("02_single_cell", SINGLE_CELL),
+                        ("03_drug_sensitivity", DRUGS)):
+        nbformat.write(build(cells), OUT / f"{name}.ipynb")
+        print(f"wrote {OUT / name}.ipynb")
+
+
+if __name__ == "__main__":
+    main()
