@@ -95,8 +95,9 @@ def in_memory(n_cells: int, folder: Path, peers: bool) -> list[dict]:
     sparse.save_npz(data, x, compressed=False)
     genes = folder / "genes.txt"
     genes.write_text("\n".join(gene_names(N_GENES)))
-    print(f"\n# single cell: {n_cells} cells x {N_GENES} genes, {x.nnz / x.size if x.size else 0:.1%}"
-          f" dense ({x.nnz:.2e} non-zeros, CSR {input_mb:.0f} MB)", flush=True)
+    density = x.nnz / (x.shape[0] * x.shape[1])
+    print(f"\n# single cell: {n_cells} cells x {N_GENES} genes, {density:.1%} dense "
+          f"({x.nnz:.2e} non-zeros, CSR {input_mb:.0f} MB)", flush=True)
     del x
     base = {"module": "bench_singlecell", "data": str(data), "genes": str(genes)}
     rows, ours = [], {}
@@ -104,8 +105,8 @@ def in_memory(n_cells: int, folder: Path, peers: bool) -> list[dict]:
         result = run_isolated({**base, "task": "ferroscore", "method": method})
         ours[method] = result
         rows.append({"n_cells": n_cells, "tool": f"ferroscore {method}",
-                     "seconds": fmt(result.get("seconds")), "peak_mb": fmt(result.get("peak_mb"), 0),
-                     "note": result.get("error", "")})
+                     "seconds": fmt(result.get("seconds")),
+                     "peak_mb": fmt(result.get("peak_mb"), 0), "note": result.get("error", "")})
         print_table([rows[-1]], list(rows[-1]))
     if peers:
         for label, task, match in PEERS:

@@ -1,6 +1,6 @@
 """Run every benchmark with one command and print the tables.
 
-    python benchmarks/run.py            # full sizes (about 15 minutes on 2 cores)
+    python benchmarks/run.py            # full sizes (about 30 minutes on 2 cores)
     python benchmarks/run.py --quick    # smaller sizes (a few minutes)
     python benchmarks/run.py --no-peers # ferroscore only
 
@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks import bench_bulk, bench_singlecell  # noqa: E402
+from benchmarks import bench_bulk, bench_drugs, bench_singlecell  # noqa: E402
 from ferroscore.scoring import versions  # noqa: E402
 
 
@@ -26,7 +26,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes")
     parser.add_argument("--no-peers", action="store_true", help="skip the peer tools")
-    parser.add_argument("--only", choices=["bulk", "singlecell"], help="run one benchmark")
+    parser.add_argument("--only", choices=["bulk", "singlecell", "drugs"],
+                        help="run one benchmark")
     args = parser.parse_args()
     print(f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, python "
           f"{platform.python_version()}; {versions()}")
@@ -36,6 +37,8 @@ def main() -> None:
     if args.only in (None, "singlecell"):
         results["singlecell"] = bench_singlecell.main(quick=args.quick,
                                                       peers=not args.no_peers)
+    if args.only in (None, "drugs"):
+        results["drugs"] = bench_drugs.main(quick=args.quick)
     out = ROOT / "benchmarks" / "results"
     out.mkdir(parents=True, exist_ok=True)
     (out / "latest.json").write_text(json.dumps(results, indent=2) + "\n")

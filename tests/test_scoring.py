@@ -287,3 +287,14 @@ def test_scorer_in_a_sklearn_pipeline(breast):
     assert cloned.get_params()["ferroptosisscorer__alpha"] == 0.5
     cloned.set_params(ferroptosisscorer__alpha=0.25)
     assert cloned.steps[0][1].method_params == {"alpha": 0.25}
+
+
+def test_integer_input_and_overflowing_integers(x):
+    counts = np.round(np.abs(x) * 100).astype(np.int32)
+    a = fs.score(counts, SETS, genes=GENES).scores
+    b = fs.score(counts.astype(np.float64), SETS, genes=GENES).scores
+    pd.testing.assert_frame_equal(a, b)
+    huge = counts.astype(np.uint64)
+    huge[0, 0] = 2**60
+    with pytest.raises(ValueError, match="above 2\\*\\*53"):
+        fs.score(huge, SETS, genes=GENES)

@@ -284,3 +284,19 @@ def test_plots_are_written(tmp_path, data):
     fs.pl.cutpoint_profile(cut, save=tmp_path / "profile.png")
     for name in ("km.png", "forest.png", "profile.png"):
         _non_empty_png(tmp_path / name)
+
+
+def test_stratified_cox_matches_lifelines_and_changes_the_fit(data):
+    from lifelines import CoxPHFitter
+
+    table = sv.cox(data, "time", "event", ["score", "age"], strata="er_positive")
+    reference = CoxPHFitter(strata=["er_positive"]).fit(
+        data[["time", "event", "score", "age", "er_positive"]], "time", "event",
+        fit_options={"precision": 1e-12})
+    np.testing.assert_allclose(table["coef"], reference.params_.to_numpy(), rtol=1e-8)
+    assert table.attrs["strata"] == ["er_positive"]
+    assert 0 < table.attrs["p_score"] < 1
+    unstratified = sv.cox(data, "time", "event", ["score", "age"])
+    assert not np.allclose(table["coef"], unstratified["coef"])
+    zph = sv.ph_test(data, "time", "event", ["score", "age"], strata="er_positive")
+    assert zph.index.tolist() == ["score", "age", "GLOBAL"] and zph["p"].between(0, 1).all()

@@ -23,6 +23,7 @@ __all__ = [
     "ids",
     "pl",
     "score",
+    "significance",
     "survival",
     "tl",
 ]

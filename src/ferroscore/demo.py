@@ -153,8 +153,8 @@ def run_demo(output: Path, *, quiet: bool = False) -> dict:
                          "is drivers minus suppressors.")
     report.table(section, scores.describe().T[["mean", "std", "min", "50%", "max"]],
                  "Score distributions")
-    report.figure(section, _distribution_figure(scores, _figure_path(output, "score_distributions")),
-                  "Distribution of each score over the 124 tumours")
+    distributions = _distribution_figure(scores, _figure_path(output, "score_distributions"))
+    report.figure(section, distributions, "Distribution of each score over the 124 tumours")
     report.figure(section, _correlation_figure(scores, _figure_path(output, "score_correlations")),
                   "Spearman correlation between scores")
 

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Union
 
 import pandas as pd
 
@@ -212,7 +211,7 @@ def signature(
     return Signature.from_sets(name, up, down)
 
 
-SetLike = Union[str, GeneSet, Signature, Sequence[str]]
+SetLike = str | GeneSet | Signature | Sequence[str]
 
 # ----------------------------------------------------------------------------------------------
 # The shipped catalogue

@@ -182,8 +182,9 @@ def _as_identifier(value: object, position: int) -> str:
     if isinstance(value, (int, np.integer)):
         return str(int(value))
     raise TypeError(
-        f"identifier at position {position} is {value!r} of type {type(value).__name__}; expected a "
-        "gene symbol, Ensembl ID (str) or Entrez ID (int or str). Remove missing values first."
+        f"identifier at position {position} is {value!r} of type {type(value).__name__}; "
+        "expected a gene symbol, Ensembl ID (str) or Entrez ID (int or str). Remove missing "
+        "values first."
     )
 
 

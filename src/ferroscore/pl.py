@@ -74,7 +74,7 @@ def km(
     if not isinstance(result, survival.KMResult):
         result = survival.km(result, event, groups)
     ax = _axes(ax)
-    for level, fitter in result.fitters.items():
+    for fitter in result.fitters.values():
         fitter.plot_survival_function(ax=ax, ci_show=ci, show_censors=True,
                                       censor_styles={"ms": 5, "marker": "|"})
     if cut is not None:
@@ -184,8 +184,7 @@ def volcano(
     ax.axvline(0, color="grey", linewidth=0.8)
     for i in np.argsort(-y)[:label_top]:
         drug = data["drug"].iat[i]
-        label = (names.get(drug, drug) if isinstance(names, dict) else
-                 names.get(drug, drug) if isinstance(names, pd.Series) else drug)
+        label = drug if names is None else names.get(drug, drug)
         ax.annotate(str(label), (x[i], y[i]), fontsize=7, xytext=(3, 2),
                     textcoords="offset points")
     ax.set_xlabel(effect)

@@ -86,7 +86,7 @@ def _coverage_table(coverage: pd.DataFrame) -> pd.DataFrame:
         flat[column] = flat[column].map(lambda v: "; ".join(map(str, v)))
     for column in ("mapped_aliases", "ambiguous"):
         flat[column] = flat[column].map(lambda d: "; ".join(f"{k}->{v}" for k, v in d.items()))
-    return flat.astype({c: str for c in ("set", "side")})
+    return flat.astype(dict.fromkeys(("set", "side"), str))
 
 
 def _warn_if_clipped(result: ScoreResult, key_added: str) -> None:

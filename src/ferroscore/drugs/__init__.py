@@ -2,7 +2,6 @@
 
 from ferroscore.drugs.association import associate, compare_groups
 from ferroscore.drugs.combat import combat
-from ferroscore.drugs.readers import read_expression, read_rds, read_response
 from ferroscore.drugs.prediction import (
     ResponsePrediction,
     homogenize_datasets,
@@ -10,6 +9,7 @@ from ferroscore.drugs.prediction import (
     predict_response,
     transform_response,
 )
+from ferroscore.drugs.readers import read_expression, read_rds, read_response
 
 __all__ = [
     "ResponsePrediction",

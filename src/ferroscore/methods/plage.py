@@ -13,22 +13,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from ferroscore.methods.base import Component, Method, gather_by_size
-from ferroscore.methods.zscore import standardise, standardiser
+from ferroscore.methods.base import Component, gather_by_size
+from ferroscore.methods.zscore import Standardised, standardise
 
 
-class PLAGE(Method):
+class PLAGE(Standardised):
     name = "plage"
-    drops_constant_genes = True
-    defaults: dict = {}
-
-    @property
-    def per_sample(self) -> bool:
-        return False
 
     def fit(self, expression, components: list[Component], *, self_reference: bool,
             n_observed: int) -> dict:
-        state = standardiser(expression, components)
+        state = super().fit(expression, components, self_reference=self_reference,
+                            n_observed=n_observed)
         union = state["union"]
         z = (expression.columns(union) - state["mean"]) / state["sd"]
         loadings = []

@@ -31,8 +31,9 @@ def standardise(block, state: dict, union: np.ndarray) -> np.ndarray:
     return (sub - state["mean"][at]) / state["sd"][at]
 
 
-class ZScore(Method):
-    name = "zscore"
+class Standardised(Method):
+    """Methods on genes standardised over the reference (zscore, plage)."""
+
     drops_constant_genes = True
     defaults: dict = {}
 
@@ -43,6 +44,10 @@ class ZScore(Method):
     def fit(self, expression, components: list[Component], *, self_reference: bool,
             n_observed: int) -> dict:
         return standardiser(expression, components)
+
+
+class ZScore(Standardised):
+    name = "zscore"
 
     def transform(self, block, components: list[Component], state: dict) -> dict[str, np.ndarray]:
         union, groups = gather_by_size(components)
