@@ -103,6 +103,8 @@ def test_association_bad_input(gdsc):
         drugs.associate(score.iloc[:-5], frame)
     with pytest.warns(UserWarning, match="5 samples not in both"):
         drugs.associate(score.iloc[:-5], frame.iloc[:, :2], join="inner")
+    with pytest.raises(ValueError, match="occur more than once in response"):
+        drugs.associate(score, pd.concat([frame, frame.iloc[:2]]), join="inner")
     with pytest.raises(ValueError, match="method must be one of"):
         drugs.associate(score, frame, "kendall")
     with pytest.raises(ValueError, match="two groups"):
@@ -157,6 +159,13 @@ def test_combat_bad_input(bladder):
         drugs.combat(expr, samples["batch"], covariates=confounded)
     with pytest.raises(ValueError, match="missing values"):
         drugs.combat(expr.where(expr > 3), samples["batch"])
+    cancer = samples[["cancer"]]
+    with pytest.raises(ValueError, match="no row for 1 samples"):
+        drugs.combat(expr, samples["batch"], covariates=cancer.iloc[1:])
+    incomplete = cancer.astype(object)
+    incomplete.iloc[0, 0] = None
+    with pytest.raises(ValueError, match=r"\['cancer'\] have missing values"):
+        drugs.combat(expr, samples["batch"], covariates=incomplete)
 
 
 # -- prediction (SYNTHETIC data) ----------------------------------------------------------------

@@ -255,10 +255,13 @@ def test_analyze_sample_mismatch(cohort):
     scores, clinical = cohort
     with pytest.raises(ValueError, match="sample IDs differ .* join='inner'"):
         sv.analyze(scores, clinical.iloc[:-4], time="rfs_months", event="rfs_event")
-    with pytest.warns(UserWarning, match="4 samples without both"):
+    with pytest.warns(UserWarning, match="4 samples not in both"):
         result = sv.analyze(scores, clinical.iloc[:-4], time="rfs_months", event="rfs_event",
                             join="inner")
     assert result.table["n"].iat[0] == 120
+    repeated = pd.concat([clinical, clinical.iloc[:1]])
+    with pytest.raises(ValueError, match="1 sample IDs occur more than once in clinical data"):
+        sv.analyze(scores, repeated, time="rfs_months", event="rfs_event", join="inner")
 
 
 # -- plots ------------------------------------------------------------------------------------

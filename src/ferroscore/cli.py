@@ -7,7 +7,6 @@ shows the traceback.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import sys
 import traceback
@@ -17,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from ferroscore._version import __version__
+from ferroscore.tables import read_table
 
 DATA_ERRORS = (ValueError, TypeError, KeyError, FileNotFoundError, OSError, RuntimeError)
 
@@ -33,21 +33,6 @@ class Parser(argparse.ArgumentParser):
 # ----------------------------------------------------------------------------------------------
 # Reading inputs
 # ----------------------------------------------------------------------------------------------
-
-
-def read_table(path: str) -> pd.DataFrame:
-    """Read CSV/TSV (optionally gzipped) with row names in the first column; ``-`` = stdin."""
-    if path == "-":
-        text = sys.stdin.read()
-        sep = "\t" if text.split("\n", 1)[0].count("\t") else ","
-        return pd.read_csv(io.StringIO(text), sep=sep, index_col=0,
-                           float_precision="round_trip")
-    file = Path(path)
-    if not file.exists():
-        raise FileNotFoundError(f"no such file: {path}")
-    name = file.name.lower().removesuffix(".gz")
-    sep = "," if name.endswith(".csv") else "\t"
-    return pd.read_csv(file, sep=sep, index_col=0, float_precision="round_trip")
 
 
 def read_10x(folder: Path) -> Any:

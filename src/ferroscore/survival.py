@@ -24,6 +24,7 @@ import pandas as pd
 from scipy import stats
 
 from ferroscore.significance import benjamini_hochberg
+from ferroscore.tables import align_samples, design_matrix
 
 __all__ = [
     "CutpointResult",
@@ -172,29 +173,6 @@ def _efron_derivatives(time: np.ndarray, event: np.ndarray, x: np.ndarray, eta: 
 # ----------------------------------------------------------------------------------------------
 
 
-def _design(frame: pd.DataFrame, covariates: list[str]) -> tuple[pd.DataFrame, dict]:
-    """Numeric design matrix; categorical columns one-hot encoded against a reported
-    reference level (the first category, or the smallest value), as R's model.matrix."""
-    parts, references = [], {}
-    for col in covariates:
-        values = frame[col]
-        if pd.api.types.is_bool_dtype(values):
-            parts.append(values.astype(float).rename(col))
-        elif pd.api.types.is_numeric_dtype(values):
-            parts.append(values.astype(float).rename(col))
-        else:
-            cat = values.astype("category")
-            if not isinstance(values.dtype, pd.CategoricalDtype):
-                cat = cat.cat.reorder_categories(sorted(cat.cat.categories, key=str))
-            levels = list(cat.cat.categories)
-            if len(levels) < 2:
-                raise ValueError(f"covariate {col!r} has a single level ({levels}); drop it")
-            references[col] = levels[0]
-            for level in levels[1:]:
-                parts.append((cat == level).astype(float).rename(f"{col}[{level}]"))
-    return pd.concat(parts, axis=1), references
-
-
 def _prepare(data: pd.DataFrame, time: str, event: str, covariates: list[str],
              strata: list[str]) -> tuple[pd.DataFrame, int]:
     missing = [c for c in [time, event, *covariates, *strata] if c not in data.columns]
@@ -277,7 +255,7 @@ def cox(
         raise ValueError("at least one covariate is needed")
     complete, n_dropped = _prepare(data, time, event, covariates, strata)
     t, e = check_survival(complete[time], complete[event])
-    design, references = _design(complete, covariates)
+    design, references = design_matrix(complete[covariates])
     scales = _scale(design, per_sd)
     constant = [c for c in design.columns if design[c].nunique() < 2]
     if constant:
@@ -923,32 +901,6 @@ def _score_columns(scores: Any) -> pd.DataFrame:
                     f"{type(scores).__name__}")
 
 
-def align(scores: pd.DataFrame, clinical: pd.DataFrame, join: str = "exact"
-          ) -> tuple[pd.DataFrame, pd.DataFrame, int]:
-    """Align score and clinical rows by sample ID.
-
-    ``join="exact"`` requires the same sample IDs (any order); ``"inner"`` keeps the common
-    ones and reports how many were dropped.
-    """
-    left = pd.Index(scores.index.astype(str))
-    right = pd.Index(clinical.index.astype(str))
-    only_scores, only_clinical = left.difference(right), right.difference(left)
-    if join not in ("exact", "inner"):
-        raise ValueError(f"join must be 'exact' or 'inner', got {join!r}")
-    if join == "exact" and (len(only_scores) or len(only_clinical)):
-        raise ValueError(
-            f"sample IDs differ between scores and clinical data: {len(only_scores)} only in "
-            f"scores (e.g. {list(only_scores[:3])}), {len(only_clinical)} only in clinical "
-            f"(e.g. {list(only_clinical[:3])}); fix the IDs or pass join='inner'")
-    common = left.intersection(right, sort=False)
-    if len(common) == 0:
-        raise ValueError("no sample IDs in common between scores and clinical data")
-    s = scores.set_axis(left)
-    c = clinical.set_axis(right)
-    dropped = len(left.union(right)) - len(common)
-    return s.loc[common], c.loc[common], dropped
-
-
 def analyze(
     scores: Any,
     clinical: pd.DataFrame,
@@ -980,10 +932,8 @@ def analyze(
     """
     covariates = list(covariates or [])
     frame = _score_columns(scores)
-    frame, clinical, dropped = align(frame, clinical, join)
-    if dropped and join == "inner":
-        warnings.warn(f"join='inner': {dropped} samples without both scores and clinical data "
-                      "were dropped", UserWarning, stacklevel=2)
+    frame, clinical, dropped = align_samples(frame, clinical, join=join, left_name="scores",
+                                             right_name="clinical data")
     rows, uni, multi, kms, cuts = [], {}, {}, {}, {}
     for column in frame.columns:
         data = clinical.assign(__score=frame[column].to_numpy())

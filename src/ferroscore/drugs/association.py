@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ferroscore.drugs.combat import model_matrix
 from ferroscore.significance import benjamini_hochberg
+from ferroscore.tables import align_samples, design_matrix
 
 __all__ = ["associate", "compare_groups"]
 
@@ -61,27 +61,6 @@ def _check_response(response: pd.DataFrame) -> pd.DataFrame:
         raise ValueError(f"duplicated drug names: "
                          f"{response.columns[response.columns.duplicated()][:5].tolist()}")
     return response
-
-
-def _aligned(values: pd.Series | pd.DataFrame, response: pd.DataFrame, join: str, what: str):
-    left = pd.Index(values.index.astype(str))
-    right = pd.Index(response.index.astype(str))
-    if join not in ("exact", "inner"):
-        raise ValueError(f"join must be 'exact' or 'inner', got {join!r}")
-    if join == "exact" and not left.sort_values().equals(right.sort_values()):
-        only_left, only_right = left.difference(right), right.difference(left)
-        raise ValueError(f"sample IDs differ between {what} and response: {len(only_left)} only "
-                         f"in {what} (e.g. {list(only_left[:3])}), {len(only_right)} only in "
-                         f"response (e.g. {list(only_right[:3])}); pass join='inner' to use "
-                         "the common samples")
-    common = left.intersection(right, sort=False)
-    if len(common) == 0:
-        raise ValueError(f"no sample IDs in common between {what} and response")
-    dropped = len(left.union(right)) - len(common)
-    if dropped:
-        warnings.warn(f"join='inner': {dropped} samples not in both {what} and response were "
-                      "dropped", UserWarning, stacklevel=3)
-    return values.set_axis(left).loc[common], response.set_axis(right).loc[common]
 
 
 def _f_test(y: np.ndarray, reduced: np.ndarray, full: np.ndarray) -> tuple[float, float, float,
@@ -145,7 +124,8 @@ def associate(
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     response = _check_response(response)
     values = _score_series(score, column).astype(float)
-    values, response = _aligned(values, response, join, "score")
+    values, response, _ = align_samples(values, response, join=join, left_name="score",
+                                        right_name="response")
     design = None
     if method == "lm":
         if covariates is None:
@@ -198,7 +178,8 @@ def _associate_one(drug, score: pd.Series, y: pd.Series, method: str,
         row["estimate"], row["p"] = r, float(result.pvalue)
         row["statistic"] = r * np.sqrt((n - 2) / (1 - r * r)) if abs(r) < 1 else np.inf * r
         return row
-    covariate_design = model_matrix(complete.drop(columns=["__score", "__y"]))
+    covariate_design, _ = design_matrix(complete.drop(columns=["__score", "__y"]),
+                                        single_level="drop")
     reduced = np.column_stack([np.ones(n), covariate_design.to_numpy(dtype=float)])
     full = np.column_stack([reduced, x])
     f_stat, p, coef, _, _ = _f_test(yy, reduced, full)
@@ -245,7 +226,8 @@ def compare_groups(
     response = _check_response(response)
     labels = groups if isinstance(groups, pd.Series) else pd.Series(
         np.asarray(groups), index=response.index)
-    labels, response = _aligned(labels, response, join, "groups")
+    labels, response, _ = align_samples(labels, response, join=join, left_name="groups",
+                                        right_name="response")
     if labels.isna().any():
         raise ValueError("group labels contain missing values")
     levels = list(labels.cat.categories) if isinstance(labels.dtype, pd.CategoricalDtype) \

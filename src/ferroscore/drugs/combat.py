@@ -13,27 +13,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["combat", "model_matrix"]
+from ferroscore.tables import design_matrix
 
+__all__ = ["combat"]
 
-def model_matrix(covariates: pd.DataFrame) -> pd.DataFrame:
-    """Design columns as R's ``model.matrix(~ ...)`` without the intercept: numeric columns
-    as they are, other columns one-hot encoded against their first level (sorted levels, or the
-    category order)."""
-    parts = []
-    for col in covariates.columns:
-        values = covariates[col]
-        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-            parts.append(values.astype(float).rename(col))
-            continue
-        cat = values.astype("category")
-        if not isinstance(values.dtype, pd.CategoricalDtype):
-            cat = cat.cat.reorder_categories(sorted(cat.cat.categories, key=str))
-        for level in list(cat.cat.categories)[1:]:
-            parts.append((cat == level).astype(float).rename(f"{col}[{level}]"))
-    if not parts:
-        return pd.DataFrame(index=covariates.index)
-    return pd.concat(parts, axis=1)
 
 
 def _row_var(x: np.ndarray) -> np.ndarray:
@@ -72,7 +55,7 @@ def combat(
     ------
     ValueError
         Missing values, fewer than two batches, a single-sample batch without ``mean_only``,
-        covariates confounded with batch.
+        covariates missing for some samples, incomplete or confounded with batch.
     """
     if not parametric:
         raise NotImplementedError("only parametric ComBat (par.prior=TRUE) is implemented")
@@ -104,9 +87,7 @@ def combat(
         batch_design[b, j] = 1.0
     design = batch_design
     if covariates is not None:
-        mod = model_matrix(covariates.loc[expr.columns] if isinstance(covariates, pd.DataFrame)
-                           else covariates)
-        extra = mod.to_numpy(dtype=float)
+        extra = _covariate_design(covariates, expr.columns)
         keep_cols = ~np.all(extra == 1, axis=0)  # an intercept column is dropped, as sva
         design = np.hstack([batch_design, extra[:, keep_cols]])
     if np.linalg.matrix_rank(design) < design.shape[1]:
@@ -163,6 +144,23 @@ def _align(values, samples: pd.Index, what: str) -> np.ndarray:
     if pd.isna(array).any():
         raise ValueError(f"{what} has missing labels")
     return array
+
+
+def _covariate_design(covariates: pd.DataFrame, samples: pd.Index) -> np.ndarray:
+    if not isinstance(covariates, pd.DataFrame):
+        raise TypeError(f"covariates must be a samples-indexed DataFrame, got "
+                        f"{type(covariates).__name__}")
+    missing = samples.difference(covariates.index)
+    if len(missing):
+        raise ValueError(f"covariates have no row for {len(missing)} samples "
+                         f"(e.g. {list(missing[:5])})")
+    rows = covariates.loc[samples]
+    incomplete = rows.columns[rows.isna().any()].tolist()
+    if incomplete:
+        raise ValueError(f"covariates {incomplete} have missing values; ComBat needs complete "
+                         "covariates (impute them or drop the samples)")
+    design, _ = design_matrix(rows, single_level="drop")
+    return design.to_numpy(dtype=float)
 
 
 def _postmean(g_hat, g_bar, n, d_star, t2):

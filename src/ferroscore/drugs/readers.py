@@ -15,21 +15,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from ferroscore.tables import read_table
+
 __all__ = ["read_expression", "read_rds", "read_response"]
 
 LONG_FORMATS = [
     ("COSMIC_ID", "DRUG_NAME", "LN_IC50"),   # GDSC fitted dose response
     ("ccl_name", "cpd_name", "area_under_curve"),  # CTRP v2
 ]
-
-
-def _read_table(path: str | Path) -> pd.DataFrame:
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"no such file: {path}")
-    name = path.name.lower().removesuffix(".gz")
-    sep = "," if name.endswith(".csv") else "\t"
-    return pd.read_csv(path, sep=sep)
 
 
 def read_expression(path: str | Path) -> pd.DataFrame:
@@ -39,7 +32,7 @@ def read_expression(path: str | Path) -> pd.DataFrame:
     are dropped and ``DATA.`` prefixes of GDSC sample columns removed. Rows without a gene
     name are dropped; both are reported in a warning.
     """
-    table = _read_table(path)
+    table = read_table(path, index_col=None, float_precision=None)
     genes = table.iloc[:, 0]
     data = table.iloc[:, 1:]
     numeric = data.select_dtypes("number")
@@ -65,7 +58,7 @@ def read_response(path: str | Path, *, sample: str | None = None, drug: str | No
     CTRP defaults) and pivoted; repeated measurements of a sample-drug pair are averaged
     (reported). Otherwise the first column is taken as sample IDs and the rest as drugs.
     """
-    table = _read_table(path)
+    table = read_table(path, index_col=None, float_precision=None)
     columns = set(table.columns)
     spec = (sample, drug, value) if sample or drug or value else next(
         (fmt for fmt in LONG_FORMATS if set(fmt) <= columns), None)
