@@ -232,6 +232,10 @@ def test_save_and_load_round_trip(tmp_path, breast):
     long = res.to_frame(long=True)
     assert long.columns.tolist() == ["sample", "column", "value"]
     assert len(long) == res.scores.size
+    assert res.scores.columns.tolist()[:3] == ["ferroptosis_core", "ferroptosis_core_up",
+                                               "ferroptosis_core_down"]
+    assert back.set_scores().columns.tolist() == ["ferroptosis_core"]
+    pd.testing.assert_frame_equal(back.set_scores(), res.scores[["ferroptosis_core"]])
 
 
 def test_same_seed_same_output(frame):

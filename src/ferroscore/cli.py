@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from ferroscore._version import __version__
+from ferroscore.result import set_names
 from ferroscore.tables import read_table
 
 DATA_ERRORS = (ValueError, TypeError, KeyError, FileNotFoundError, OSError, RuntimeError)
@@ -171,7 +172,7 @@ def score_columns(scores: pd.DataFrame, path: str, wanted: list[str] | None) -> 
         return scores[wanted]
     sidecar = Path(f"{path}.json")
     if sidecar.exists():
-        names = [s["name"] for s in json.loads(sidecar.read_text())["params"]["sets"]]
+        names = set_names(json.loads(sidecar.read_text())["params"])
         return scores[[n for n in names if n in scores]]
     skip = ("_up", "_down", "_pvalue", "_qvalue", "_dispersion")
     return scores[[c for c in scores.select_dtypes("number") if not c.endswith(skip)]]

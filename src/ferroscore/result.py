@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["ScoreResult", "to_jsonable"]
+__all__ = ["ScoreResult", "set_names", "to_jsonable"]
 
 COVERAGE_COLUMNS = ["set", "side", "n_requested", "n_found", "fraction", "found", "missing",
                     "mapped_aliases", "ambiguous", "excluded", "notes"]
@@ -33,6 +33,12 @@ def to_jsonable(value: Any) -> Any:
     if value is pd.NA:
         return None
     return value
+
+
+def set_names(params: dict) -> list[str]:
+    """Names of the scored sets and signatures, in scoring order, from a result's ``params``
+    (or the ``params`` of a saved result's JSON sidecar)."""
+    return [entry["name"] for entry in params["sets"]]
 
 
 @dataclass
@@ -61,6 +67,11 @@ class ScoreResult:
         return (f"ScoreResult(method={self.params.get('method')!r}, "
                 f"{self.scores.shape[0]} samples x {self.scores.shape[1]} columns: "
                 f"{list(self.scores.columns[:6])}{' ...' if self.scores.shape[1] > 6 else ''})")
+
+    def set_scores(self) -> pd.DataFrame:
+        """The main score of every set and signature: samples x sets, without signature
+        sides, method extras, p-values or q-values."""
+        return self.scores[set_names(self.params)]
 
     def to_frame(self, *, long: bool = False) -> pd.DataFrame:
         """The scores as a wide copy (samples x columns) or, with ``long=True``, a tidy table

@@ -891,8 +891,7 @@ def _score_columns(scores: Any) -> pd.DataFrame:
     from ferroscore.result import ScoreResult
 
     if isinstance(scores, ScoreResult):
-        names = [s["name"] for s in scores.params.get("sets", [])]
-        return scores.scores[names] if names else scores.scores
+        return scores.set_scores()
     if isinstance(scores, pd.Series):
         return scores.to_frame(scores.name or "score")
     if isinstance(scores, pd.DataFrame):

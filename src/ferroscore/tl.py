@@ -20,7 +20,7 @@ from scipy import sparse
 
 from ferroscore import genesets, ids
 from ferroscore.matrix import is_backed_dataset, is_dask_array
-from ferroscore.result import ScoreResult, to_jsonable
+from ferroscore.result import ScoreResult, set_names, to_jsonable
 from ferroscore.scoring import score as score_matrix
 
 __all__ = ["score", "score_axes"]
@@ -105,7 +105,7 @@ def _warn_if_clipped(result: ScoreResult, key_added: str) -> None:
 
 
 def _obs_name(column: str, result: ScoreResult, key_added: str) -> str:
-    names = [s["name"] for s in result.params["sets"]]
+    names = set_names(result.params)
     if len(names) == 1:
         return key_added + column[len(names[0]):]
     return f"{key_added}_{column}"

@@ -28,11 +28,10 @@ METHODS = ("spearman", "pearson", "lm")
 
 
 def _score_series(score: Any, column: str | None) -> pd.Series:
-    from ferroscore.result import ScoreResult
+    from ferroscore.result import ScoreResult, set_names
 
     if isinstance(score, ScoreResult):
-        names = [s["name"] for s in score.params.get("sets", [])]
-        column = column or (names[0] if names else score.scores.columns[0])
+        column = column or set_names(score.params)[0]
         if column not in score.scores:
             raise KeyError(f"column {column!r} not in the scores; available: "
                            f"{list(score.scores.columns)}")
