@@ -189,6 +189,10 @@ def test_score_axes(cells):
         fs.tl.score_axes(cells, axes=["iron"])
     fs.tl.score_axes(cells, gene_symbols="gene_short_name", key_added="by_symbol")
     assert cells.obsm["by_symbol"].shape == axes.shape
+    with pytest.raises(KeyError, match="gene_symbols='symbol' is not a column of var"):
+        fs.tl.score_axes(cells, gene_symbols="symbol")
+    with pytest.raises(ValueError, match="only one of layer"):
+        fs.tl.score_axes(cells, layer="counts", use_raw=True)
 
 
 def test_scanpy_pipeline_and_plots(cells, tmp_path):

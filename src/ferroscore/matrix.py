@@ -513,32 +513,44 @@ def _from_array(array, genes, samples, axis):
     return array, gene_names, sample_names, f"{kind} (genes on {axis})"
 
 
-def _from_anndata(adata, layer, use_raw, gene_symbols):
+def anndata_matrix(adata, layer: str | None, use_raw: bool | None
+                   ) -> tuple[Any, pd.DataFrame, pd.Index, str]:
+    """The matrix that ``layer`` / ``use_raw`` select, as in scanpy.
+
+    Returns
+    -------
+    values, var, var_names, where
+        The cells x genes matrix (``adata.raw.X``, ``adata.layers[layer]`` or ``adata.X``),
+        the matching ``var`` table and gene names, and a description for messages.
+    """
     if layer is not None and use_raw:
         raise ValueError("pass only one of layer= and use_raw=True (as in scanpy)")
     if use_raw:
         if adata.raw is None:
             raise ValueError("use_raw=True but adata.raw is None")
-        values, var = adata.raw.X, adata.raw.var
-        var_names = adata.raw.var_names
-        where = "adata.raw.X"
-    elif layer is not None:
+        return adata.raw.X, adata.raw.var, adata.raw.var_names, "adata.raw.X"
+    if layer is not None:
         if layer not in adata.layers:
             raise KeyError(f"layer {layer!r} not in adata.layers (available: "
                            f"{list(adata.layers.keys())})")
-        values, var, var_names, where = adata.layers[layer], adata.var, adata.var_names, \
-            f"adata.layers[{layer!r}]"
-    else:
-        values, var, var_names, where = adata.X, adata.var, adata.var_names, "adata.X"
+        return adata.layers[layer], adata.var, adata.var_names, f"adata.layers[{layer!r}]"
+    return adata.X, adata.var, adata.var_names, "adata.X"
+
+
+def var_gene_names(var: pd.DataFrame, gene_symbols: str) -> pd.Index:
+    """Gene names from the ``var`` column ``gene_symbols`` (scanpy's ``gene_symbols=``)."""
+    if gene_symbols not in var.columns:
+        raise KeyError(f"gene_symbols={gene_symbols!r} is not a column of var "
+                       f"(columns: {list(var.columns)})")
+    return pd.Index(var[gene_symbols].astype(str))
+
+
+def _from_anndata(adata, layer, use_raw, gene_symbols):
+    values, var, var_names, where = anndata_matrix(adata, layer, use_raw)
     if values is None:
         raise ValueError(f"{where} is empty (None)")
     gene_names = _str_index(pd.Index(var_names), "gene")
-    match_names = None
-    if gene_symbols is not None:
-        if gene_symbols not in var.columns:
-            raise KeyError(f"gene_symbols={gene_symbols!r} is not a column of var "
-                           f"(columns: {list(var.columns)})")
-        match_names = pd.Index(var[gene_symbols].astype(str))
+    match_names = None if gene_symbols is None else var_gene_names(var, gene_symbols)
     if adata.isbacked and where == "adata.X":
         mode = getattr(adata.file, "_filemode", "r")
         if mode != "r":

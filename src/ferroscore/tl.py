@@ -19,7 +19,7 @@ import pandas as pd
 from scipy import sparse
 
 from ferroscore import genesets, ids
-from ferroscore.matrix import is_backed_dataset, is_dask_array
+from ferroscore.matrix import anndata_matrix, is_backed_dataset, is_dask_array, var_gene_names
 from ferroscore.result import ScoreResult, set_names, to_jsonable
 from ferroscore.scoring import score as score_matrix
 
@@ -29,24 +29,10 @@ NON_NEGATIVE_METHODS = ("ucell", "aucell")
 
 
 def _use_raw(adata, use_raw: bool | None, layer: str | None) -> bool:
-    if layer is not None and use_raw:
-        raise ValueError("pass only one of layer= and use_raw=True (as in scanpy)")
+    """scanpy's default: the raw matrix when it exists and no layer is asked for."""
     if use_raw is not None:
         return use_raw
     return layer is None and adata.raw is not None
-
-
-def _matrix(adata, use_raw: bool, layer: str | None):
-    if use_raw:
-        if adata.raw is None:
-            raise ValueError("use_raw=True but adata.raw is None")
-        return adata.raw.X
-    if layer is not None:
-        if layer not in adata.layers:
-            raise KeyError(f"layer {layer!r} not in adata.layers (available: "
-                           f"{list(adata.layers.keys())})")
-        return adata.layers[layer]
-    return adata.X
 
 
 def _check_non_negative(matrix: Any, method: str, where: str) -> None:
@@ -157,9 +143,8 @@ def score(
                              "or score the backed AnnData in place (only obs and uns change)")
         adata = adata.copy()
     raw = _use_raw(adata, use_raw, layer)
-    matrix = _matrix(adata, raw, layer)
-    _check_non_negative(matrix, method, "adata.raw.X" if raw else
-                        f"adata.layers[{layer!r}]" if layer else "adata.X")
+    matrix, _, _, where = anndata_matrix(adata, layer, raw)
+    _check_non_negative(matrix, method, where)
     result = score_matrix(adata, sets, method, layer=layer, use_raw=raw,
                           gene_symbols=gene_symbols, **params)
     for column in result.scores.columns:
@@ -205,9 +190,8 @@ def score_axes(
     if unknown:
         raise KeyError(f"unknown axes {unknown}; available: {', '.join(table['name'])}")
     raw = _use_raw(adata, use_raw, layer)
-    var = adata.raw.var if raw else adata.var
-    features = var[gene_symbols] if gene_symbols else (adata.raw.var_names if raw else
-                                                        adata.var_names)
+    matrix, var, var_names, where = anndata_matrix(adata, layer, raw)
+    features = var_gene_names(var, gene_symbols) if gene_symbols else var_names
     index = ids.FeatureIndex([str(f) for f in features], allow_duplicates=bool(gene_symbols))
     present = [n for n in names if ids.locate(genesets.load(n).genes, index).n_found > 0]
     skipped = [n for n in names if n not in present]
@@ -216,8 +200,7 @@ def score_axes(
                       UserWarning, stacklevel=2)
     if not present:
         raise ValueError("none of the pathway axes has a gene in the data")
-    matrix = _matrix(adata, raw, layer)
-    _check_non_negative(matrix, method, "the scored matrix")
+    _check_non_negative(matrix, method, where)
     result = score_matrix(adata, present, method, layer=layer, use_raw=raw,
                           gene_symbols=gene_symbols, **{"min_coverage": 0, **params})
     frame = result.scores[present].astype(np.float64)
