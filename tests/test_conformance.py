@@ -14,6 +14,7 @@ import pytest
 
 import ferroscore as fs
 
+from .agreement import tolerance
 from .conftest import DATA
 
 FIXTURES = DATA / "gse1992"
@@ -29,11 +30,13 @@ SETS = {
         "SLC7A11 SLC40A1 ACSL5 STEAP3 SLC39A8 MAP1LC3B MAP1LC3A FTMT SAT2 MAP1LC3C").split(),
 }
 GSVA_CASES = [
-    ("gsva_ssgsea_norm.csv", "ssgsea", {}),
-    ("gsva_ssgsea_raw.csv", "ssgsea", {"normalize": False}),
-    ("gsva_gsva_gaussian_mxdiff.csv", "gsva", {"kcdf": "gaussian", "max_diff": True}),
-    ("gsva_gsva_gaussian_maxdev.csv", "gsva", {"kcdf": "gaussian", "max_diff": False}),
-    ("gsva_zscore.csv", "zscore", {}),
+    ("ssgsea_normalised", "gsva_ssgsea_norm.csv", "ssgsea", {}),
+    ("ssgsea_raw", "gsva_ssgsea_raw.csv", "ssgsea", {"normalize": False}),
+    ("gsva_max_diff", "gsva_gsva_gaussian_mxdiff.csv", "gsva", {"kcdf": "gaussian",
+                                                                "max_diff": True}),
+    ("gsva_max_deviation", "gsva_gsva_gaussian_maxdev.csv", "gsva", {"kcdf": "gaussian",
+                                                                     "max_diff": False}),
+    ("zscore", "gsva_zscore.csv", "zscore", {}),
 ]
 
 
@@ -56,13 +59,13 @@ def test_set_sizes_after_matching_equal_the_fixture(expression):
     assert mapped == {"ATP5MC3": "ATP5G3", "CARS1": "CARS", "LPCAT3": "MBOAT5"}
 
 
-@pytest.mark.parametrize(("fixture", "method", "params"), GSVA_CASES,
+@pytest.mark.parametrize(("key", "fixture", "method", "params"), GSVA_CASES,
                          ids=[c[0] for c in GSVA_CASES])
-def test_gsva_package_methods(expression, fixture, method, params):
+def test_gsva_package_methods(expression, key, fixture, method, params):
     ref = reference(fixture)
     got = fs.score(expression, SETS, method, min_coverage=0, **params).scores
     got = got.loc[ref.index, ref.columns]
-    assert np.abs(got.to_numpy() - ref.to_numpy()).max() <= 1e-6
+    assert np.abs(got.to_numpy() - ref.to_numpy()).max() <= tolerance(key)
 
 
 def test_plage_up_to_sign(expression):
@@ -70,7 +73,7 @@ def test_plage_up_to_sign(expression):
     got = fs.score(expression, SETS, "plage", min_coverage=0).scores.loc[ref.index, ref.columns]
     for column in ref.columns:
         a, b = got[column].to_numpy(), ref[column].to_numpy()
-        assert min(np.abs(a - b).max(), np.abs(a + b).max()) <= 1e-6, column
+        assert min(np.abs(a - b).max(), np.abs(a + b).max()) <= tolerance("plage"), column
 
 
 def test_plage_sign_is_oriented_to_the_mean_z(expression):
@@ -103,7 +106,8 @@ def test_singscore_up_down(expression, singscore_ref, prefix, up, down):
         f"{prefix}_up_TotalDispersion": res[f"{prefix}_up_dispersion"],
     }
     for column, values in expected.items():
-        assert np.abs(values.to_numpy() - singscore_ref[column].to_numpy()).max() <= 1e-9, column
+        difference = np.abs(values.to_numpy() - singscore_ref[column].to_numpy()).max()
+        assert difference <= tolerance("singscore"), column
 
 
 @pytest.mark.parametrize("prefix, up", [("core", "core_drivers"), ("fpi", "fpi_positive")])
@@ -112,7 +116,7 @@ def test_singscore_uncentred(expression, singscore_ref, prefix, up):
                    min_coverage=0).scores.loc[singscore_ref.index]
     for stat, column in (("TotalScore", "s"), ("TotalDispersion", "s_dispersion")):
         ref = singscore_ref[f"{prefix}_up_uncentered_{stat}"].to_numpy()
-        assert np.abs(res[column].to_numpy() - ref).max() <= 1e-9
+        assert np.abs(res[column].to_numpy() - ref).max() <= tolerance("singscore")
 
 
 def test_scores_equal_on_renamed_and_unrenamed_matrix(expression):
