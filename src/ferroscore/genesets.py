@@ -248,7 +248,9 @@ def catalogue() -> pd.DataFrame:
 
     Columns: ``set``, ``kind``, ``symbol``, ``entrez_id``, ``ensembl_ids``, ``hgnc_id``,
     ``role`` (driver / suppressor / context-dependent / member), ``weight`` (+1 / -1 / 0),
-    ``axis``, ``evidence``, ``source``, ``note``.
+    ``axis``, ``evidence``, ``source``, ``note``, ``n_driver_records`` and
+    ``n_suppressor_records`` (FerrDb V2 record counts, empty if FerrDb V2 does not list the
+    gene) and ``sign_status`` (``verified`` / ``unverified`` for published signs, else empty).
     """
     return _catalogue_tables()[0].copy()
 
@@ -267,7 +269,8 @@ def available() -> pd.DataFrame:
     DataFrame
         One row per set: ``name``, ``kind`` (signature, context, pathway, axis),
         ``n_genes``, ``n_up`` (drivers), ``n_down`` (suppressors), ``direction`` (for axes:
-        pro- or anti-ferroptotic), ``source``, ``version`` and ``description``.
+        pro- or anti-ferroptotic), ``source``, ``version``, ``description`` and
+        ``provenance`` (caveats on the set, e.g. unverified signs; empty if none).
     """
     genes, sets = _catalogue_tables()
     counts = genes.groupby("set").agg(
@@ -277,7 +280,7 @@ def available() -> pd.DataFrame:
     )
     table = sets.set_index("name").join(counts)
     table = table.reset_index()[["name", "kind", "n_genes", "n_up", "n_down", "direction",
-                                 "source", "version", "description"]]
+                                 "source", "version", "description", "provenance"]]
     return table
 
 
@@ -289,8 +292,8 @@ def load(name: str) -> GeneSet | Signature:
     """Load a catalogue set by name.
 
     Signatures (kind ``signature``) come back as :class:`Signature` with drivers ``up`` and
-    suppressors ``down``; pathways, axes and the context set as :class:`GeneSet` carrying the
-    catalogue weights.
+    suppressors ``down`` (and the set's ``provenance`` in ``meta``); pathways, axes and the
+    context set as :class:`GeneSet` carrying the catalogue weights.
 
     Raises
     ------
@@ -308,7 +311,8 @@ def load(name: str) -> GeneSet | Signature:
         down = GeneSet(f"{name}_down", tuple(rows.loc[rows["weight"] < 0, "symbol"]),
                        description="suppressors", source=meta["source"])
         return Signature(name, up, down, description=meta["description"], source=meta["source"],
-                         meta={"kind": meta["kind"], "version": meta["version"]})
+                         meta={"kind": meta["kind"], "version": meta["version"],
+                               "provenance": meta["provenance"]})
     return GeneSet(name, tuple(rows["symbol"]), tuple(rows["weight"]),
                    description=meta["description"], source=meta["source"])
 

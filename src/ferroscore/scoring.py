@@ -390,7 +390,9 @@ class FerroptosisScorer(TransformerMixin, BaseEstimator):
             entry = {"name": plan.gene_set.name,
                      "type": "signature" if plan.signed else "set",
                      "n_requested": sum(c.n_requested for c in plan.sides),
-                     "n_found": sum(c.size for c in plan.sides)}
+                     "n_found": sum(c.size for c in plan.sides),
+                     "provenance": plan.gene_set.meta.get("provenance", "") if plan.signed
+                     else ""}
             sets.append(entry)
         return {
             "method": self.method_.name,
