@@ -1,0 +1,137 @@
+"""Ordinary least squares for every gene (limma's ``lmFit`` / ``lm.series``) and contrasts of
+the fitted coefficients (``contrasts.fit``).
+
+Genes without missing values share one QR decomposition of the design. A gene with NaN is
+fitted on its observed samples only, with its own residual degrees of freedom; genes sharing a
+pattern of missing samples share one decomposition. A coefficient that a gene's observed
+samples cannot estimate (say, every sample of a group missing) is NaN for that gene, as limma
+reports NA.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ferroscore.de.design import estimable
+
+
+@dataclass
+class LinearFit:
+    """Per-gene least-squares fits (genes in rows).
+
+    Attributes
+    ----------
+    coefficients, stdev_unscaled
+        ``(n_genes, n_coef)``; ``stdev_unscaled`` is the square root of the diagonal of
+        ``(X'X)^-1`` for the gene's observed samples, so ``se = sigma * stdev_unscaled``.
+    sigma, df_residual
+        Residual standard deviation and residual degrees of freedom ``(n_genes,)``; sigma is
+        NaN where no degree of freedom is left.
+    cov_coefficients
+        ``(X'X)^-1`` of the full design (limma uses it for contrasts and F tests of every gene).
+    amean
+        Mean expression of every gene over its observed samples (limma's ``Amean``).
+    """
+
+    coefficients: np.ndarray
+    stdev_unscaled: np.ndarray
+    sigma: np.ndarray
+    df_residual: np.ndarray
+    cov_coefficients: np.ndarray
+    amean: np.ndarray
+
+
+def _solve_block(design: np.ndarray, y: np.ndarray):
+    """Least squares of the genes ``y`` (n_obs x n_genes) on a full-rank design."""
+    q, r = np.linalg.qr(design)
+    beta = np.linalg.solve(r, q.T @ y)
+    residual = y - design @ beta
+    df = design.shape[0] - design.shape[1]
+    rss = np.einsum("ij,ij->j", residual, residual)
+    r_inv = np.linalg.solve(r, np.eye(r.shape[0]))
+    unscaled = np.sqrt(np.einsum("ij,ij->i", r_inv, r_inv))
+    return beta, rss, df, unscaled
+
+
+def lm_series(y: np.ndarray, design: np.ndarray) -> LinearFit:
+    """Fit ``y[g] = design @ beta[g]`` for every gene ``g``.
+
+    Parameters
+    ----------
+    y
+        ``(n_genes, n_samples)`` expression; NaN marks a missing value.
+    design
+        ``(n_samples, n_coef)`` full-rank design matrix.
+    """
+    n_genes = y.shape[0]
+    n_coef = design.shape[1]
+    coefficients = np.full((n_genes, n_coef), np.nan)
+    stdev = np.full((n_genes, n_coef), np.nan)
+    sigma = np.full(n_genes, np.nan)
+    df_residual = np.zeros(n_genes)
+    observed = ~np.isnan(y)
+    complete = observed.all(axis=1)
+    patterns = {}
+    if complete.any():
+        patterns[None] = np.flatnonzero(complete)
+    incomplete = np.flatnonzero(~complete)
+    if len(incomplete):
+        keys, inverse = np.unique(observed[incomplete], axis=0, return_inverse=True)
+        order = np.argsort(inverse.ravel(), kind="stable")
+        bounds = np.searchsorted(inverse.ravel()[order], np.arange(len(keys) + 1))
+        for k in range(len(keys)):
+            patterns[k] = (keys[k], incomplete[order[bounds[k]:bounds[k + 1]]])
+    for key, entry in patterns.items():
+        if key is None:
+            rows, genes = np.ones(y.shape[1], dtype=bool), entry
+        else:
+            rows, genes = entry
+        sub = design[rows]
+        keep = estimable(sub)
+        beta, rss, df, unscaled = _solve_block(sub[:, keep], y[np.ix_(genes, rows)].T)
+        coefficients[np.ix_(genes, keep)] = beta.T
+        stdev[np.ix_(genes, keep)] = unscaled
+        df_residual[genes] = df
+        if df > 0:
+            sigma[genes] = np.sqrt(rss / df)
+    cov = np.linalg.inv(design.T @ design)
+    amean = np.nanmean(y, axis=1)
+    return LinearFit(coefficients, stdev, sigma, df_residual, cov, amean)
+
+
+def cov_to_cor(cov: np.ndarray) -> np.ndarray:
+    scale = np.sqrt(np.diag(cov))
+    return cov / np.outer(scale, scale)
+
+
+def contrasts_fit(fit: LinearFit, contrasts: np.ndarray) -> LinearFit:
+    """Coefficients and unscaled SDs of ``contrasts`` (n_coef x n_contrasts), as limma's
+    ``contrasts.fit``.
+
+    For a non-orthogonal design the unscaled SDs combine each gene's own ``stdev_unscaled``
+    with the correlation of the coefficients in the full design (limma's definition; exact for
+    genes without missing values). Coefficients a gene cannot estimate make the contrasts that
+    use them NaN.
+    """
+    coefficients = fit.coefficients.copy()
+    stdev = fit.stdev_unscaled.copy()
+    missing = np.isnan(coefficients)
+    coefficients[missing] = 0.0
+    stdev[missing] = 1e30
+    correlation = cov_to_cor(fit.cov_coefficients)
+    off_diagonal = correlation[np.tril_indices_from(correlation, -1)]
+    new_coef = coefficients @ contrasts
+    if off_diagonal.size == 0 or np.all(np.abs(off_diagonal) < 1e-14):
+        new_stdev = np.sqrt(stdev**2 @ contrasts**2)
+    else:
+        upper = np.linalg.cholesky(correlation).T  # R's chol(): upper triangular
+        # per gene: R %*% diag(stdev_g) %*% C, then column norms
+        scaled = upper[None, :, :] * stdev[:, None, :]
+        new_stdev = np.sqrt((np.einsum("gij,jc->gic", scaled, contrasts) ** 2).sum(axis=1))
+    bad = new_stdev > 1e20
+    new_coef[bad] = np.nan
+    new_stdev[bad] = np.nan
+    cov = contrasts.T @ fit.cov_coefficients @ contrasts
+    return LinearFit(new_coef, new_stdev, fit.sigma, fit.df_residual, cov, fit.amean)
