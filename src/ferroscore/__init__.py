@@ -6,6 +6,7 @@
 """
 
 from ferroscore import datasets, drugs, genesets, ids, pl, significance, survival, tl
+from ferroscore import de, pp, subtypes
 from ferroscore._version import __version__
 from ferroscore.genesets import GeneSet, Signature
 from ferroscore.result import ScoreResult
@@ -18,12 +19,15 @@ __all__ = [
     "Signature",
     "__version__",
     "datasets",
+    "de",
     "drugs",
     "genesets",
     "ids",
     "pl",
+    "pp",
     "score",
     "significance",
+    "subtypes",
     "survival",
     "tl",
 ]

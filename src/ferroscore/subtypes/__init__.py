@@ -1,0 +1,10 @@
+"""Subtypes: consensus clustering of samples (``fs.subtypes.consensus``) and the comparison of
+subtypes in one call (``fs.subtypes.compare``).
+
+- :mod:`~ferroscore.subtypes.consensus`: ConsensusClusterPlus's definitions, fast resampling.
+- :mod:`~ferroscore.subtypes._kernels`: numba clustering kernels (hierarchical, PAM, k-means).
+"""
+
+from ferroscore.subtypes.consensus import ConsensusResult, KRecommendation, consensus
+
+__all__ = ["ConsensusResult", "KRecommendation", "consensus"]
