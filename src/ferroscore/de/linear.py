@@ -2,8 +2,8 @@
 the fitted coefficients (``contrasts.fit``).
 
 Genes without missing values share one QR decomposition of the design. A gene with NaN is
-fitted on its observed samples only, with its own residual degrees of freedom; genes sharing a
-pattern of missing samples share one decomposition. A coefficient that a gene's observed
+fitted on its observed samples only, with its own residual degrees of freedom (stacked QR
+decompositions, one per gene, in chunks). A coefficient that a gene's observed
 samples cannot estimate (say, every sample of a group missing) is NaN for that gene, as limma
 reports NA.
 """
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ferroscore.de.design import estimable
+from ferroscore.de.design import ALIAS_TOLERANCE, estimable
 
 
 @dataclass
@@ -55,7 +55,30 @@ def _solve_block(design: np.ndarray, y: np.ndarray):
     return beta, rss, df, unscaled
 
 
-def lm_series(y: np.ndarray, design: np.ndarray) -> LinearFit:
+def _solve_masked(design: np.ndarray, y: np.ndarray, observed: np.ndarray):
+    """Least squares of genes with missing values, one stacked QR per gene: zeroing a missing
+    sample's row in the design and the data leaves the fit on the observed samples.
+
+    Returns beta ``(g, p)``, rss, df, unscaled ``(g, p)`` and a mask of genes whose observed
+    design is rank deficient (left for :func:`estimable`)."""
+    mask = observed.astype(float)
+    stacked = design[None, :, :] * mask[:, :, None]
+    q, r = np.linalg.qr(stacked)
+    diagonal = np.abs(np.diagonal(r, axis1=1, axis2=2))
+    norms = np.sqrt(np.einsum("gnp,gnp->gp", stacked, stacked))
+    deficient = (diagonal <= ALIAS_TOLERANCE * norms).any(axis=1)
+    r[deficient] = np.eye(design.shape[1])
+    values = np.where(observed, y, 0.0)
+    beta = np.linalg.solve(r, np.einsum("gnp,gn->gp", q, values)[:, :, None])[:, :, 0]
+    residual = values - np.einsum("gnp,gp->gn", stacked, beta)
+    rss = np.einsum("gn,gn->g", residual, residual)
+    df = observed.sum(axis=1) - design.shape[1]
+    r_inv = np.linalg.solve(r, np.broadcast_to(np.eye(design.shape[1]), r.shape))
+    unscaled = np.sqrt(np.einsum("gij,gij->gi", r_inv, r_inv))
+    return beta, rss, df, unscaled, deficient
+
+
+def lm_series(y: np.ndarray, design: np.ndarray, chunk: int = 2048) -> LinearFit:
     """Fit ``y[g] = design @ beta[g]`` for every gene ``g``.
 
     Parameters
@@ -64,6 +87,8 @@ def lm_series(y: np.ndarray, design: np.ndarray) -> LinearFit:
         ``(n_genes, n_samples)`` expression; NaN marks a missing value.
     design
         ``(n_samples, n_coef)`` full-rank design matrix.
+    chunk
+        Genes with missing values fitted together (bounds memory).
     """
     n_genes = y.shape[0]
     n_coef = design.shape[1]
@@ -72,30 +97,33 @@ def lm_series(y: np.ndarray, design: np.ndarray) -> LinearFit:
     sigma = np.full(n_genes, np.nan)
     df_residual = np.zeros(n_genes)
     observed = ~np.isnan(y)
-    complete = observed.all(axis=1)
-    patterns = {}
-    if complete.any():
-        patterns[None] = np.flatnonzero(complete)
-    incomplete = np.flatnonzero(~complete)
-    if len(incomplete):
-        keys, inverse = np.unique(observed[incomplete], axis=0, return_inverse=True)
-        order = np.argsort(inverse.ravel(), kind="stable")
-        bounds = np.searchsorted(inverse.ravel()[order], np.arange(len(keys) + 1))
-        for k in range(len(keys)):
-            patterns[k] = (keys[k], incomplete[order[bounds[k]:bounds[k + 1]]])
-    for key, entry in patterns.items():
-        if key is None:
-            rows, genes = np.ones(y.shape[1], dtype=bool), entry
-        else:
-            rows, genes = entry
-        sub = design[rows]
-        keep = estimable(sub)
-        beta, rss, df, unscaled = _solve_block(sub[:, keep], y[np.ix_(genes, rows)].T)
-        coefficients[np.ix_(genes, keep)] = beta.T
-        stdev[np.ix_(genes, keep)] = unscaled
-        df_residual[genes] = df
+    complete = np.flatnonzero(observed.all(axis=1))
+    if len(complete):
+        beta, rss, df, unscaled = _solve_block(design, y[complete].T)
+        coefficients[complete], stdev[complete] = beta.T, unscaled
+        df_residual[complete] = df
         if df > 0:
-            sigma[genes] = np.sqrt(rss / df)
+            sigma[complete] = np.sqrt(rss / df)
+    incomplete = np.flatnonzero(~observed.all(axis=1))
+    deficient_genes = []
+    for start in range(0, len(incomplete), chunk):
+        genes = incomplete[start:start + chunk]
+        beta, rss, df, unscaled, deficient = _solve_masked(design, y[genes], observed[genes])
+        good = genes[~deficient]
+        coefficients[good], stdev[good] = beta[~deficient], unscaled[~deficient]
+        df_residual[good] = df[~deficient]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            sigma[good] = np.where(df[~deficient] > 0, np.sqrt(rss[~deficient]
+                                                               / df[~deficient]), np.nan)
+        deficient_genes.extend(genes[deficient].tolist())
+    for gene in deficient_genes:  # R's pivoting: later aliased columns get NaN
+        rows = observed[gene]
+        keep = estimable(design[rows])
+        beta, rss, df, unscaled = _solve_block(design[rows][:, keep], y[gene, rows][:, None])
+        coefficients[gene, keep], stdev[gene, keep] = beta[:, 0], unscaled
+        df_residual[gene] = df
+        if df > 0:
+            sigma[gene] = np.sqrt(rss[0] / df)
     cov = np.linalg.inv(design.T @ design)
     amean = np.nanmean(y, axis=1)
     return LinearFit(coefficients, stdev, sigma, df_residual, cov, amean)

@@ -7,8 +7,8 @@
   several ``k`` at once.
 - :func:`pam`: partitioning around medoids (Kaufman and Rousseeuw), BUILD then SWAP until no
   swap lowers the total distance, as R ``cluster::pam(diss=TRUE)``.
-- :func:`kmeans`: Lloyd's k-means from given initial centres (R's ``kmeans`` default is
-  Hartigan-Wong; both are local optima from the same kind of random start).
+- :func:`kmeans`: k-means by Hartigan's method (single-object transfers, the criterion of R's
+  default Hartigan-Wong algorithm) from given initial centres.
 """
 
 from __future__ import annotations
@@ -187,36 +187,65 @@ def pam(distance: np.ndarray, k: int) -> np.ndarray:
 
 @njit(cache=True, nogil=True)
 def kmeans(data: np.ndarray, initial: np.ndarray, max_iter: int) -> np.ndarray:
-    """Labels of Lloyd's k-means on ``data`` (objects x features) from the objects
-    ``initial`` as starting centres; an emptied cluster keeps its previous centre."""
+    """Labels of k-means on ``data`` (objects x features) by Hartigan's method from the
+    objects ``initial`` as starting centres: objects are first assigned to the nearest centre,
+    then moved one at a time to the cluster that lowers the within-cluster sum of squares most
+    (``n_B / (n_B + 1) d(x, c_B)^2 < n_A / (n_A - 1) d(x, c_A)^2``), centres updated after each
+    move, for at most ``max_iter`` passes. This is the criterion of R's default
+    Hartigan-Wong algorithm (which adds bookkeeping to skip hopeless transfers)."""
     m, p = data.shape
     k = len(initial)
     centres = data[initial].copy()
-    labels = np.full(m, -1, dtype=np.int64)
+    labels = np.empty(m, dtype=np.int64)
+    for j in range(m):
+        best_d, best_c = np.inf, 0
+        for c in range(k):
+            d = 0.0
+            for f in range(p):
+                diff = data[j, f] - centres[c, f]
+                d += diff * diff
+            if d < best_d:
+                best_d, best_c = d, c
+        labels[j] = best_c
+    counts = np.zeros(k)
+    centres[:] = 0.0
+    for j in range(m):
+        counts[labels[j]] += 1
+        for f in range(p):
+            centres[labels[j], f] += data[j, f]
+    for c in range(k):
+        if counts[c] > 0:
+            for f in range(p):
+                centres[c, f] /= counts[c]
+    distances = np.empty(k)
     for _ in range(max_iter):
-        changed = False
+        moved = False
         for j in range(m):
-            best_d, best_c = np.inf, 0
+            a = labels[j]
+            if counts[a] <= 1:
+                continue
             for c in range(k):
                 d = 0.0
                 for f in range(p):
                     diff = data[j, f] - centres[c, f]
                     d += diff * diff
-                if d < best_d:
-                    best_d, best_c = d, c
-            if labels[j] != best_c:
-                labels[j] = best_c
-                changed = True
-        if not changed:
-            break
-        sums = np.zeros((k, p))
-        counts = np.zeros(k)
-        for j in range(m):
-            counts[labels[j]] += 1
-            for f in range(p):
-                sums[labels[j], f] += data[j, f]
-        for c in range(k):
-            if counts[c] > 0:
+                distances[c] = d
+            leave = counts[a] / (counts[a] - 1) * distances[a]
+            best_c, best_cost = a, leave
+            for c in range(k):
+                if c != a and counts[c] > 0:
+                    cost = counts[c] / (counts[c] + 1) * distances[c]
+                    if cost < best_cost:
+                        best_c, best_cost = c, cost
+            if best_c != a:
                 for f in range(p):
-                    centres[c, f] = sums[c, f] / counts[c]
+                    centres[a, f] = (centres[a, f] * counts[a] - data[j, f]) / (counts[a] - 1)
+                    centres[best_c, f] = ((centres[best_c, f] * counts[best_c] + data[j, f])
+                                          / (counts[best_c] + 1))
+                counts[a] -= 1
+                counts[best_c] += 1
+                labels[j] = best_c
+                moved = True
+        if not moved:
+            break
     return labels
