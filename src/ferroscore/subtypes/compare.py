@@ -71,7 +71,7 @@ def _classes(classes: Any, k: int | None) -> pd.Series:
                       UserWarning, stacklevel=3)
         labels = labels[~missing]
     categories = sorted(pd.unique(labels), key=lambda v: (str(type(v)), v))
-    return labels.astype(pd.CategoricalDtype(categories)).rename(classes.name or "subtype")
+    return labels.astype(pd.CategoricalDtype(categories)).rename("subtype")
 
 
 def _over_expression_samples(labels: pd.Series, expr: Any) -> pd.Series:

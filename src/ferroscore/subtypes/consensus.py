@@ -185,12 +185,12 @@ def sample_distances(data: np.ndarray, distance: str) -> np.ndarray:
     return out
 
 
-def _prepare(expr: Any, genes: Any, center: str | None) -> tuple[np.ndarray, pd.Index, list,
-                                                                   dict]:
+def _prepare(expr: Any, genes: Any, center: str | None, genes_axis: Any
+             ) -> tuple[np.ndarray, pd.Index, list, dict]:
     """Samples x genes matrix of the clustered genes, centred, and a report of what was
     dropped."""
     members = [] if genes is None else list(genes)
-    expression = as_expression(expr, members=members)
+    expression = as_expression(expr, members=members, genes_axis=genes_axis)
     report: dict = {"input": expression.input_kind}
     if genes is None:
         columns = np.arange(expression.n_genes)
@@ -329,6 +329,7 @@ def consensus(
     center: str | None = "median",
     seed: int = 0,
     n_jobs: int | None = None,
+    genes_axis: Any = None,
 ) -> ConsensusResult:
     """Consensus clustering of samples into subtypes (ConsensusClusterPlus's definitions).
 
@@ -360,6 +361,9 @@ def consensus(
         Seed of the subsampling (numpy); same seed and input, identical result.
     n_jobs
         Worker threads (default: all cores); the result does not depend on it.
+    genes_axis
+        ``"rows"`` or ``"columns"``: the axis of a DataFrame holding the genes (detected from
+        the labels by default).
 
     Returns
     -------
@@ -384,7 +388,7 @@ def consensus(
     >>> res.recommend_k().table  # doctest: +SKIP
     """
     ks = sorted({int(x) for x in ([k] if np.isscalar(k) else k)})
-    values, samples, names, report = _prepare(expr, genes, center)
+    values, samples, names, report = _prepare(expr, genes, center, genes_axis)
     n = len(samples)
     size = _check_params(ks, n, p_item, p_feature, reps, algorithm, distance, linkage,
                          final_linkage, center)
