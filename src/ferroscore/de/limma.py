@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -15,6 +16,13 @@ from ferroscore.de.ebayes import benjamini_hochberg, moderate, moderated_f
 from ferroscore.de.linear import contrasts_fit, lm_series
 
 __all__ = ["LimmaResult", "limma"]
+
+
+@lru_cache(maxsize=1)
+def _versions() -> dict:
+    from ferroscore.scoring import versions
+
+    return versions()
 
 #: limma version whose definitions this module follows (and that the fixtures were made with).
 LIMMA_VERSION = "3.54.1"
@@ -207,8 +215,6 @@ def limma(
     }
     if len(tested) > 1:
         params["f_df1"] = df1
-    from ferroscore.scoring import versions
-
-    params["versions"] = versions()
+    params["versions"] = dict(_versions())
     return LimmaResult(table, chosen, moderated.prior.df, s2_prior, design.matrix, contrasts,
                        params)

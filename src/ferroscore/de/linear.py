@@ -44,12 +44,15 @@ class LinearFit:
 
 
 def _solve_block(design: np.ndarray, y: np.ndarray):
-    """Least squares of the genes ``y`` (n_obs x n_genes) on a full-rank design."""
+    """Least squares of the genes ``y`` (n_genes x n_obs) on a full-rank design.
+
+    Returns beta ``(n_genes, n_coef)``, the residual sums of squares, the residual df and the
+    unscaled SDs ``(n_coef,)``."""
     q, r = np.linalg.qr(design)
-    beta = np.linalg.solve(r, q.T @ y)
-    residual = y - design @ beta
+    beta = np.linalg.solve(r, (y @ q).T).T
+    residual = y - beta @ design.T
     df = design.shape[0] - design.shape[1]
-    rss = np.einsum("ij,ij->j", residual, residual)
+    rss = np.einsum("ij,ij->i", residual, residual)
     r_inv = np.linalg.solve(r, np.eye(r.shape[0]))
     unscaled = np.sqrt(np.einsum("ij,ij->i", r_inv, r_inv))
     return beta, rss, df, unscaled
@@ -97,14 +100,15 @@ def lm_series(y: np.ndarray, design: np.ndarray, chunk: int = 2048) -> LinearFit
     sigma = np.full(n_genes, np.nan)
     df_residual = np.zeros(n_genes)
     observed = ~np.isnan(y)
-    complete = np.flatnonzero(observed.all(axis=1))
+    is_complete = observed.all(axis=1)
+    complete = np.flatnonzero(is_complete)
     if len(complete):
-        beta, rss, df, unscaled = _solve_block(design, y[complete].T)
-        coefficients[complete], stdev[complete] = beta.T, unscaled
+        beta, rss, df, unscaled = _solve_block(design, y if is_complete.all() else y[complete])
+        coefficients[complete], stdev[complete] = beta, unscaled
         df_residual[complete] = df
         if df > 0:
             sigma[complete] = np.sqrt(rss / df)
-    incomplete = np.flatnonzero(~observed.all(axis=1))
+    incomplete = np.flatnonzero(~is_complete)
     deficient_genes = []
     for start in range(0, len(incomplete), chunk):
         genes = incomplete[start:start + chunk]
@@ -119,8 +123,8 @@ def lm_series(y: np.ndarray, design: np.ndarray, chunk: int = 2048) -> LinearFit
     for gene in deficient_genes:  # R's pivoting: later aliased columns get NaN
         rows = observed[gene]
         keep = estimable(design[rows])
-        beta, rss, df, unscaled = _solve_block(design[rows][:, keep], y[gene, rows][:, None])
-        coefficients[gene, keep], stdev[gene, keep] = beta[:, 0], unscaled
+        beta, rss, df, unscaled = _solve_block(design[rows][:, keep], y[gene, rows][None, :])
+        coefficients[gene, keep], stdev[gene, keep] = beta[0], unscaled
         df_residual[gene] = df
         if df > 0:
             sigma[gene] = np.sqrt(rss[0] / df)
