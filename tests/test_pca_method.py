@@ -60,11 +60,11 @@ def test_orientation_rules(breast):
     genes = (PCA / "genes_kegg.txt").read_text().split()
     for component in (1, 2):
         single = fs.FerroptosisScorer({"s": genes}, "pca", components=(component,)).fit(expr)
-        assert single.state_["weights"][0].sum() > 0
+        assert single.state_["loadings"][0].sum() > 0
     # orient="loadings" applies that rule to a signature too
     by_loadings = fs.FerroptosisScorer(signature, "pca", components=(1,), orient="loadings").fit(
         expr)
-    up, down = by_loadings.state_["weights"][:2]
+    up, down = by_loadings.state_["loadings"][:2]
     assert up.sum() - down.sum() > 0  # down weights are stored negated
 
 

@@ -38,7 +38,8 @@ from typing import Any
 import numpy as np
 
 from ferroscore.methods.base import Component
-from ferroscore.methods.zscore import Standardised, standardise
+from ferroscore.methods.plage import PLAGE
+from ferroscore.methods.zscore import Standardised
 
 MIN_GENES = 3
 ORIENTATIONS = ("auto", "loadings")
@@ -126,7 +127,7 @@ class PCAScore(Standardised):
                 weights[partner] = -w[len(up):]
             if i < n_observed:
                 state["signs"][name], state["explained"][name] = signs, explained
-        state["weights"] = weights
+        state["loadings"] = weights  # per-component weights, read by the shared transform
         return state
 
     def _loadings(self, name: str, z: np.ndarray, n_up: int | None):
@@ -163,15 +164,8 @@ class PCAScore(Standardised):
         explained = [float(variance[c - 1] / variance.sum()) for c in wanted]
         return total, signs, explained
 
-    def transform(self, block, components: list[Component], state: dict) -> dict[str, np.ndarray]:
-        union = state["union"]
-        z = standardise(block, state, union)
-        score = np.empty((z.shape[0], len(components)))
-        for i, comp in enumerate(components):
-            cols = np.searchsorted(union, comp.indices)
-            # an element-wise row reduction (not BLAS) keeps scores independent of block shape
-            score[:, i] = (z[:, cols] * state["weights"][i]).sum(axis=1)
-        return {"score": score}
+    #: Scores are the standardised genes times the per-gene weights, as plage projects.
+    transform = PLAGE.transform
 
     def describe(self, state: dict, components: list[Component], genes) -> dict:
         return {"components": list(self.params["components"]),
