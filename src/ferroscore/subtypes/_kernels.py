@@ -124,6 +124,43 @@ def hierarchical_labels(distance: np.ndarray, ks: np.ndarray, method: int) -> np
 
 
 @njit(cache=True, nogil=True)
+def resample_labels(distance: np.ndarray, items: np.ndarray, ks: np.ndarray, method: int,
+                    use_pam: bool) -> np.ndarray:
+    """Labels ``(n_resamples, len(ks), m)`` of hierarchical clustering (``method``) or PAM of
+    every resample ``items[r]`` (``m`` object indices into the full ``distance``)."""
+    n_reps, m = items.shape
+    labels = np.empty((n_reps, len(ks), m), dtype=np.int64)
+    sub = np.empty((m, m))
+    for r in range(n_reps):
+        for i in range(m):
+            for j in range(m):
+                sub[i, j] = distance[items[r, i], items[r, j]]
+        if use_pam:
+            for position in range(len(ks)):
+                labels[r, position] = pam(sub, ks[position])
+        else:
+            labels[r] = hierarchical_labels(sub, ks, method)
+    return labels
+
+
+@njit(cache=True, nogil=True)
+def co_clustered(labels: np.ndarray, items: np.ndarray, n: int) -> np.ndarray:
+    """Counts ``(len(ks), n, n)`` of resamples that put objects ``a < b`` (upper triangle) in
+    the same cluster, from ``labels`` ``(n_resamples, len(ks), m)`` of the objects ``items``."""
+    n_reps, n_ks, m = labels.shape
+    counts = np.zeros((n_ks, n, n), dtype=np.int64)
+    for r in range(n_reps):
+        for position in range(n_ks):
+            lab = labels[r, position]
+            for i in range(m):
+                a = items[r, i]
+                for j in range(i + 1, m):
+                    if lab[j] == lab[i]:
+                        counts[position, a, items[r, j]] += 1
+    return counts
+
+
+@njit(cache=True, nogil=True)
 def pam(distance: np.ndarray, k: int) -> np.ndarray:
     """Labels (0..k-1, by medoid order) of partitioning around medoids."""
     m = distance.shape[0]

@@ -262,40 +262,33 @@ def _draw(rng: np.random.Generator, n: int, size: int, reps: int) -> np.ndarray:
     return np.sort(np.argsort(rng.random((reps, n)), axis=1)[:, :size], axis=1)
 
 
-def _cluster_resample(data, full_distance, items, features, ks, algorithm, distance, method,
-                      starts):
-    """Labels ``(len(ks), len(items))`` of one resample."""
+def _cluster_resample(data, items, features, ks, algorithm, distance, method, starts):
+    """Labels ``(len(ks), len(items))`` of one resample whose distances are not precomputed
+    (k-means, or a subsample of genes)."""
+    sub = data[items] if features is None else data[np.ix_(items, features)]
     if algorithm == "km":
-        sub = np.ascontiguousarray(data[items] if features is None
-                                   else data[np.ix_(items, features)])
-        return np.vstack([_kernels.kmeans(sub, start, KMEANS_MAX_ITER)
-                          for start in starts])
-    if full_distance is not None:
-        sub = np.ascontiguousarray(full_distance[np.ix_(items, items)])
-    else:
-        sub = sample_distances(data[np.ix_(items, features)], distance)
+        sub = np.ascontiguousarray(sub)
+        return np.vstack([_kernels.kmeans(sub, start, KMEANS_MAX_ITER) for start in starts])
+    dist = sample_distances(sub, distance)
     if algorithm == "hc":
-        return _kernels.hierarchical_labels(sub, ks, method)
-    return np.vstack([_kernels.pam(sub, int(k)) for k in ks])
+        return _kernels.hierarchical_labels(dist, ks, method)
+    return np.vstack([_kernels.pam(dist, int(k)) for k in ks])
 
 
 def _count_chunk(data, full_distance, items, features, ks, algorithm, distance, method,
                  starts, n) -> np.ndarray:
-    """Co-clustering counts ``(len(ks), n, n)`` of a chunk of resamples."""
+    """Co-clustering counts ``(len(ks), n, n)`` of a chunk of resamples (upper triangle)."""
     n_reps = len(items)
-    labels = np.empty((n_reps, len(ks), items.shape[1]), dtype=np.int64)
-    for r in range(n_reps):
-        labels[r] = _cluster_resample(data, full_distance, items[r],
-                                      None if features is None else features[r], ks, algorithm,
-                                      distance, method, None if starts is None else starts[r])
-    counts = np.empty((len(ks), n, n), dtype=np.float64)
-    rows = items.ravel()
-    for position, k in enumerate(ks):
-        onehot = np.zeros((n, n_reps * int(k)), dtype=np.float32)
-        columns = (np.arange(n_reps)[:, None] * int(k) + labels[:, position, :]).ravel()
-        onehot[rows, columns] = 1.0
-        counts[position] = onehot @ onehot.T
-    return counts
+    if full_distance is not None:  # every resample inside one compiled loop
+        labels = _kernels.resample_labels(full_distance, items, ks, method, algorithm == "pam")
+    else:
+        labels = np.empty((n_reps, len(ks), items.shape[1]), dtype=np.int64)
+        for r in range(n_reps):
+            labels[r] = _cluster_resample(data, items[r],
+                                          None if features is None else features[r], ks,
+                                          algorithm, distance, method,
+                                          None if starts is None else starts[r])
+    return _kernels.co_clustered(labels, items, n)  # items are sorted: upper triangle
 
 
 def _cdf(matrix: np.ndarray) -> np.ndarray:
@@ -305,13 +298,18 @@ def _cdf(matrix: np.ndarray) -> np.ndarray:
 
 
 def _final_classes(matrix: np.ndarray, k: int, method: str) -> tuple[np.ndarray, np.ndarray]:
-    """Classes 1..k (by first appearance) and leaf order of clustering ``1 - consensus``."""
+    """Classes 1..k (numbered by first appearance, as ``cutree``) and the leaf order of the
+    hierarchical clustering of ``1 - consensus``."""
     tree = hierarchy.linkage(squareform(1.0 - matrix, checks=False), method=method)
-    labels = hierarchy.cut_tree(tree, n_clusters=k).ravel()
-    _, first = np.unique(labels, return_index=True)
-    code = np.empty(k, dtype=np.int64)
-    code[labels[np.sort(first)]] = np.arange(1, k + 1)
-    return code[labels], hierarchy.leaves_list(tree)
+    n = len(matrix)
+    representative = np.empty(2 * n - 1, dtype=np.int64)  # one object of every scipy cluster
+    representative[:n] = np.arange(n)
+    for step, b in enumerate(tree[:, 1].astype(np.int64)):
+        representative[n + step] = representative[b]
+    left = representative[tree[:, 0].astype(np.int64)]
+    right = representative[tree[:, 1].astype(np.int64)]
+    labels = _kernels.cut(left, right, np.array([k], dtype=np.int64))[0]
+    return labels + 1, hierarchy.leaves_list(tree)
 
 
 def consensus(
@@ -419,7 +417,8 @@ def consensus(
                             distance, method, None if starts is None else starts[chunk], n)
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        together = sum(pool.map(work, chunks))
+        upper = sum(pool.map(work, chunks))
+    together = upper + np.transpose(upper, (0, 2, 1))
     indicator = np.zeros((n, reps), dtype=np.float32)
     indicator[items.ravel(), np.repeat(np.arange(reps), size)] = 1.0
     cosampled = (indicator @ indicator.T).astype(np.float64)
@@ -435,6 +434,7 @@ def consensus(
     with np.errstate(invalid="ignore", divide="ignore"):
         for position, kk in enumerate(ks):
             matrix = np.where(never, 0.0, together[position] / cosampled)
+            np.fill_diagonal(matrix, np.where(np.diag(never), 0.0, 1.0))
             matrices[kk] = pd.DataFrame(matrix, index=index, columns=index)
             labels, leaves = _final_classes(matrix, kk, final_linkage)
             classes[kk] = pd.Series(labels, index=index, name=f"k{kk}")
