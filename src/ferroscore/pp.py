@@ -107,8 +107,8 @@ def merge_cohorts(
     --------
     >>> import ferroscore as fs
     >>> expr, _ = fs.datasets.breast_cancer(as_frames=True)
-    >>> merged = fs.pp.merge_cohorts({"a": expr.iloc[:, :60], "b": expr.iloc[:-5, 60:]})
-    ... # doctest: +SKIP
+    >>> cohorts = {"a": expr.iloc[:, :60], "b": expr.iloc[:-5, 60:]}
+    >>> merged = fs.pp.merge_cohorts(cohorts)  # doctest: +SKIP
     >>> merged.report[["n_genes", "n_kept", "n_lost"]]  # doctest: +SKIP
     """
     if match not in MATCHES:
