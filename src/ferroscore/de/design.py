@@ -134,7 +134,8 @@ def make_design(groups_or_design: Any, expr: Any, intercept: bool | None) -> Des
     """Design matrix from a Series of group labels or a DataFrame of covariates.
 
     Groups give R's ``model.matrix(~ group)``: an intercept and one indicator per level but
-    the reference (the first category of a categorical, else the smallest level). A DataFrame
+    the reference (the first category of a categorical, else the smallest level: numbers in
+    numeric order, anything else as text). A DataFrame
     is encoded column by column (numeric as is, others one-hot against their reference level)
     and gets an intercept unless ``intercept=False`` or its columns already span a constant
     (e.g. a cell-means design ``~ 0 + group``).
@@ -164,7 +165,10 @@ def _group_design(groups: pd.Series, intercept: bool | None) -> Design:
     _report_dropped(dropped, "group")
     labels = labels[~missing]
     if not isinstance(labels.dtype, pd.CategoricalDtype):
-        levels = sorted(pd.unique(labels), key=str)
+        levels = list(pd.unique(labels))
+        numeric = all(isinstance(v, (int, float, np.number)) and not isinstance(v, bool)
+                      for v in levels)
+        levels = sorted(levels) if numeric else sorted(levels, key=str)  # as R's factor()
         labels = labels.astype(pd.CategoricalDtype(levels))
     labels = labels.cat.remove_unused_categories()
     counts = labels.value_counts(sort=False)

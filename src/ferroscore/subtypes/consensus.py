@@ -37,7 +37,7 @@ from scipy import stats
 from scipy.cluster import hierarchy
 from scipy.spatial.distance import squareform
 
-from ferroscore import ids
+from ferroscore import genesets, ids
 from ferroscore.matrix import as_expression
 from ferroscore.subtypes import _kernels
 
@@ -454,7 +454,8 @@ def consensus(
               "n_samples": n, "samples_per_resample": size, "n_genes": len(names),
               "genes_per_resample": n_features, "pairs_never_cosampled": n_never,
               "reproduces": "ConsensusClusterPlus 1.62.0 definitions (statistically)",
-              **report, "versions": versions()}
+              **report, "catalogue_version": genesets.catalogue_version(),
+              "versions": versions()}
     cdf_frame = pd.DataFrame(cdf, index=pd.Index(np.round(CDF_EDGES, 2), name="consensus"))
     return ConsensusResult(matrices, classes, cdf_frame, area, delta, pac,
                            pd.DataFrame(cosampled, index=index, columns=index), orders, names,
