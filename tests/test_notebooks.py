@@ -9,9 +9,13 @@ from .conftest import REPO
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 
 
-def test_there_are_three_notebooks():
-    assert [p.stem for p in NOTEBOOKS] == ["01_quickstart", "02_single_cell",
-                                           "03_drug_sensitivity"]
+def test_the_notebooks_are_there():
+    assert [p.stem for p in NOTEBOOKS] == [
+        "01_quickstart",
+        "02_single_cell",
+        "03_drug_sensitivity",
+        "05_subtypes",
+    ]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])

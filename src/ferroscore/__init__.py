@@ -5,7 +5,19 @@
 >>> result = fs.score(expression, "ferroptosis_core", method="singscore")
 """
 
-from ferroscore import datasets, drugs, genesets, ids, pl, significance, survival, tl
+from ferroscore import (
+    datasets,
+    de,
+    drugs,
+    genesets,
+    ids,
+    pl,
+    pp,
+    significance,
+    subtypes,
+    survival,
+    tl,
+)
 from ferroscore._version import __version__
 from ferroscore.genesets import GeneSet, Signature
 from ferroscore.result import ScoreResult
@@ -18,12 +30,15 @@ __all__ = [
     "Signature",
     "__version__",
     "datasets",
+    "de",
     "drugs",
     "genesets",
     "ids",
     "pl",
+    "pp",
     "score",
     "significance",
+    "subtypes",
     "survival",
     "tl",
 ]

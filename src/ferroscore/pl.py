@@ -11,8 +11,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["axes_heatmap", "cutpoint_profile", "drug_boxplot", "embedding", "forest", "km",
-           "score_violin", "volcano"]
+__all__ = ["axes_heatmap", "consensus_cdf", "consensus_delta_area", "consensus_heatmap",
+           "cutpoint_profile", "de_volcano", "drug_boxplot", "embedding", "forest", "km",
+           "score_violin", "subtype_scores", "volcano"]
 
 
 def _pyplot():
@@ -345,3 +346,121 @@ def embedding(
                         **kwargs)
     _save(ax.figure, save)
     return ax
+
+
+# -- differential expression and subtypes ---------------------------------------------------------
+
+
+def de_volcano(
+    result: Any,
+    *,
+    q_threshold: float = 0.05,
+    label_top: int = 10,
+    ax: Any = None,
+    save: str | Path | None = None,
+):
+    """Volcano plot of a limma result (:func:`ferroscore.de.limma`, one coefficient): logFC
+    against -log10 P.Value, genes with ``adj.P.Val < q_threshold`` highlighted and the
+    strongest labelled (the drug :func:`volcano` with limma's columns)."""
+    table = result.table if hasattr(result, "table") else result
+    if "logFC" not in table:
+        raise ValueError("a volcano plot needs one tested coefficient (a logFC column); this "
+                         "result is a moderated F test of several")
+    frame = pd.DataFrame({"estimate": table["logFC"], "p": table["P.Value"],
+                          "q": table["adj.P.Val"], "drug": table.index.astype(str)})
+    ax = volcano(frame, effect="estimate", q_threshold=q_threshold, label_top=label_top, ax=ax)
+    ax.set_xlabel("logFC")
+    ax.set_ylabel("-log10 P.Value")
+    ax.legend(fontsize=8, frameon=False, title="adj.P.Val", title_fontsize=8)
+    _save(ax.figure, save)
+    return ax
+
+
+def consensus_heatmap(
+    result: Any,
+    k: int,
+    *,
+    ax: Any = None,
+    save: str | Path | None = None,
+):
+    """Consensus matrix of one k (:func:`ferroscore.subtypes.consensus`), samples in the order
+    of the final tree, with the final classes as a colour bar."""
+    if k not in result.consensus:
+        raise ValueError(f"k={k} was not computed (available: {result.ks})")
+    order = result.order[k]
+    matrix = result.consensus[k].loc[order, order].to_numpy()
+    classes = result.classes[k].loc[order].to_numpy()
+    ax = _axes(ax, figsize=(5.5, 5))
+    image = ax.imshow(matrix, cmap="Blues", vmin=0, vmax=1, interpolation="nearest",
+                      extent=(0, len(order), len(order), 0))
+    colours = _pyplot().get_cmap("tab10")
+    for start in range(len(order)):
+        ax.add_patch(_pyplot().Rectangle((start, -0.04 * len(order)), 1, 0.03 * len(order),
+                                         color=colours((classes[start] - 1) % 10),
+                                         clip_on=False))
+    ax.set_ylim(len(order), -0.05 * len(order))
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(f"consensus matrix, k = {k} (PAC {result.pac[k]:.3f})", pad=14)
+    ax.figure.colorbar(image, ax=ax, label="consensus", fraction=0.046)
+    _save(ax.figure, save)
+    return ax
+
+
+def consensus_cdf(result: Any, *, ax: Any = None, save: str | Path | None = None):
+    """Empirical CDF of the consensus values for every k (ConsensusClusterPlus's CDF plot)."""
+    ax = _axes(ax)
+    for k in result.ks:
+        ax.step(result.cdf.index, result.cdf[k], where="post", label=f"k = {k}")
+    ax.set_xlabel("consensus index")
+    ax.set_ylabel("CDF")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.02)
+    ax.legend(fontsize=8, frameon=False)
+    _save(ax.figure, save)
+    return ax
+
+
+def consensus_delta_area(result: Any, *, ax: Any = None, save: str | Path | None = None):
+    """Relative change in the area under the consensus CDF against k (ConsensusClusterPlus's
+    delta-area plot), with PAC on a second axis."""
+    ax = _axes(ax)
+    ks = result.ks
+    ax.plot(ks, [result.delta_area[k] for k in ks], marker="o", color="tab:blue",
+            label="delta area")
+    ax.set_xlabel("k")
+    ax.set_ylabel("relative change in CDF area", color="tab:blue")
+    ax.set_xticks(ks)
+    twin = ax.twinx()
+    twin.plot(ks, [result.pac[k] for k in ks], marker="s", color="tab:red", label="PAC")
+    twin.set_ylabel("PAC (share of pairs in (0.1, 0.9))", color="tab:red")
+    _save(ax.figure, save)
+    return ax
+
+
+def subtype_scores(
+    comparison: Any,
+    scores: pd.DataFrame | None = None,
+    columns: list[str] | None = None,
+    *,
+    save: str | Path | None = None,
+):
+    """Boxplots of scores by subtype (one panel per score) with the test across subtypes in
+    the titles. ``comparison`` is a :class:`ferroscore.subtypes.SubtypeComparison` (give the
+    scores it was computed from) or a Series of subtypes. Returns the Figure."""
+    classes = comparison.classes if hasattr(comparison, "classes") else comparison
+    if scores is None:
+        raise ValueError("give the scores (DataFrame samples x scores) to plot")
+    frame = scores.scores if hasattr(scores, "scores") else scores
+    frame = frame.set_axis(frame.index.astype(str)).loc[classes.index]
+    columns = columns or list(frame.select_dtypes("number").columns[:4])
+    fig = drug_boxplot(frame, classes, columns, ylabel="score")
+    tests = getattr(comparison, "score_tests", None)
+    if tests is not None:
+        for ax, column in zip(fig.axes, columns, strict=True):
+            if column in tests.index:
+                ax.set_title(f"{column}\n{tests.loc[column, 'test']} q = "
+                             f"{_format_p(tests.loc[column, 'q'])}", fontsize=8)
+    fig.tight_layout()
+    _save(fig, save)
+    return fig

@@ -10,6 +10,7 @@
 | ucell | UCell >= 2.7.6 | yes | yes |
 | aucell | AUCell normalised AUC (ties averaged) | yes | yes |
 | mean | scanpy score_genes (control genes) | no | no |
+| pca | R prcomp (PC1 + PC2 of the set's genes, sign oriented) | no | no |
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from ferroscore.methods.aucell import AUCell
 from ferroscore.methods.base import Component, Method
 from ferroscore.methods.gsva import GSVA
 from ferroscore.methods.mean import ControlMean
+from ferroscore.methods.pca import PCAScore
 from ferroscore.methods.plage import PLAGE
 from ferroscore.methods.singscore import Singscore
 from ferroscore.methods.ssgsea import SsGSEA
@@ -25,7 +27,8 @@ from ferroscore.methods.ucell import UCell
 from ferroscore.methods.zscore import ZScore
 
 METHODS: dict[str, type[Method]] = {
-    cls.name: cls for cls in (Singscore, SsGSEA, GSVA, ZScore, PLAGE, UCell, AUCell, ControlMean)
+    cls.name: cls for cls in (Singscore, SsGSEA, GSVA, ZScore, PLAGE, UCell, AUCell, ControlMean,
+                              PCAScore)
 }
 
 __all__ = ["METHODS", "Component", "Method", "make_method"]
