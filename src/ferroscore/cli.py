@@ -125,7 +125,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     anndata_options = {k: v for k, v in anndata_options.items() if v is not None}
     if anndata_options and type(data).__name__ != "AnnData":
         flags = ", ".join("--" + k.replace("_", "-") for k in anndata_options)
-        raise UsageError(f"ferroscore score: {flags} apply to .h5ad files and 10x folders only")
+        raise UsageError(f"ferroscore score: {flags}: only for .h5ad files and 10x folders")
     result = fs.score(data, sets, args.method, genes_axis=args.genes_axis, na=args.na,
                       n_permutations=args.permutations, random_state=args.seed,
                       null=args.null, progress=not args.quiet and sys.stderr.isatty(),

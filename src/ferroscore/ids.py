@@ -88,10 +88,13 @@ class GeneIndex:
 
 
 def _multimap(keys: pd.Series, values: pd.Series) -> dict[str, tuple[str, ...]]:
-    frame = pd.DataFrame({"key": keys.to_numpy(), "value": values.to_numpy()})
-    frame = frame[frame["key"] != ""].drop_duplicates()
-    grouped = frame.groupby("key", sort=False)["value"].agg(lambda v: tuple(sorted(v)))
-    return grouped.to_dict()
+    """key -> sorted distinct values, keys in order of first appearance (empty keys left out).
+    A plain loop: a pandas groupby with a Python aggregation took seconds for 250,000 keys."""
+    grouped: dict[str, set[str]] = {}
+    for key, value in zip(keys.to_numpy(), values.to_numpy(), strict=True):
+        if key != "":
+            grouped.setdefault(key, set()).add(value)
+    return {key: tuple(sorted(group)) for key, group in grouped.items()}
 
 
 @lru_cache(maxsize=1)

@@ -26,6 +26,7 @@ __all__ = ["Expression", "as_expression", "gene_labels", "looks_like_counts",
 GenesAxis = Literal["rows", "columns", 0, 1] | None
 TARGET_BLOCK_BYTES = 64 * 2**20
 NA_RULES = ("error", "drop_genes", "per_sample")
+DROP_GENES_API = "na='drop_genes'"
 #: Values whose magnitude exceeds this are rescaled (by a power of two, so exactly) before sums
 #: of values or of squares, which would otherwise overflow.
 LARGE = 2.0**500
@@ -492,7 +493,8 @@ def _handle_nonfinite(values, genes, samples, na: str, symbols: dict[str, str] |
         return values, genes, [], missing
     drop = np.isin(genes, bad_genes)
     keep = np.flatnonzero(~drop)
-    warn(f"na='drop_genes': dropped {int(drop.sum())} genes with NaN/inf values: "
+    warn(f"{hint(DROP_GENES_API, '--na drop_genes')}: dropped {int(drop.sum())} genes "
+         "with NaN/inf values: "
          f"{gene_labels(bad_genes[:10], symbols)}"
          f"{' ...' if len(bad_genes) > 10 else ''}")
     values = values[:, keep]

@@ -26,6 +26,7 @@ from ferroscore._interface import hint, warn
 from ferroscore._version import __version__
 from ferroscore.genesets import GeneSet, Signature
 from ferroscore.matrix import (
+    DROP_GENES_API,
     Expression,
     _checked_block,
     as_expression,
@@ -39,7 +40,7 @@ from ferroscore.significance import benjamini_hochberg, draw_null, empirical_pva
 __all__ = ["FerroptosisScorer", "LazyScoreResult", "score"]
 
 DEFAULT_METHOD = "singscore"
-DROP_GENES_API = "na='drop_genes'"
+PER_SAMPLE_API = "na='per_sample'"
 ENGINE_OPTIONS = ("genes_axis", "min_genes", "min_coverage", "na", "n_permutations", "null",
                   "random_state", "chunk_size", "n_jobs", "progress")
 
@@ -317,7 +318,7 @@ class FerroptosisScorer(TransformerMixin, BaseEstimator):
             what = ("weighted score" if self.method_.weighted else "catalogue signature")
             warn(f"gene set {component.name!r}: {len(found.missing)} of {n_req} genes "
                  f"of this {what} not found in the data ({detail}); it is scored "
-                 "without them (see result.coverage)")
+                 f"without them (see {hint('result.coverage', 'the coverage in the .json')})")
 
     def _draw_nulls(self, expression: Expression, excluded: np.ndarray) -> None:
         n_perm = self.n_permutations
@@ -425,11 +426,12 @@ class FerroptosisScorer(TransformerMixin, BaseEstimator):
             labels = gene_labels(list(hit)[:10], expression.symbol_map())
             genes = ", ".join(f"{label} (in {hit[g]})" for label, g in zip(
                 labels, list(hit)[:10], strict=True)) or "none"
-            warn(f"na='per_sample': {len(samples)} of {expression.n_samples} samples "
-                 f"have NaN/inf values (up to {int(counts.max())} of "
-                 f"{expression.n_genes} genes in one sample); each was ranked on the "
-                 "genes it observed (see result.missing). Set genes missing in some "
-                 f"samples: {genes}")
+            warn(f"{hint(PER_SAMPLE_API, '--na per_sample')}: {len(samples)} of "
+                 f"{expression.n_samples} samples have NaN/inf values (up to "
+                 f"{int(counts.max())} of {expression.n_genes} genes in one sample); each "
+                 "was ranked on the genes it observed (counts per sample: "
+                 f"{hint('result.missing', 'params.missing in the .json')}). Set genes "
+                 f"missing in some samples: {genes}")
         return {"samples": samples, "set_genes": hit}
 
     def _dask_outputs(self, expression: Expression):

@@ -14,6 +14,7 @@ import io
 import sys
 import warnings
 import zlib
+from collections import Counter
 from pathlib import Path
 from typing import TypeVar
 
@@ -62,7 +63,7 @@ def read_table(path: str | Path, *, index_col: int | None = 0,
         raise ValueError(f"{name}: the header line has no tab or comma{other}, so the table "
                          "has no data column; ferroscore reads tab- or comma-separated tables")
     fields = next(csv.reader([header], delimiter=sep))
-    repeated = sorted({f for f in fields if f and fields.count(f) > 1})
+    repeated = sorted(f for f, n in Counter(fields).items() if f and n > 1)
     if repeated:
         raise ValueError(f"{name}: repeated column names {repeated[:5]}"
                          f"{' ...' if len(repeated) > 5 else ''} in the header; every column "

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ferroscore._interface import hint
 from ferroscore.matrix import check_sparse_non_negative
 from ferroscore.methods._ranks import rank_counts
 from ferroscore.methods.base import Component, Method, gather_by_size
@@ -94,4 +95,5 @@ class UCell(Method):
             return None
         return (f"UCell's signed score max(0, up - w_neg * down) is 0 in {zero:.0%} of samples "
                 f"for {name!r}: its suppressors outrank its drivers. See {name}_up / "
-                f"{name}_down, or drop clip=True for the unclipped difference (the default)")
+                f"{name}_down, or drop {hint('clip=True', '--param clip=true')} for the "
+                "unclipped difference (the default)")
