@@ -171,6 +171,31 @@ def test_scale_equivariant_methods_stay_equivariant_near_float_max(x, method):
     np.testing.assert_array_equal(got.to_numpy(), scores(x, SIG, method).scores.to_numpy())
 
 
+@pytest.mark.parametrize("method", ["zscore", "gsva"])
+def test_a_constant_gene_near_float_max_is_still_constant(x, method):
+    ordinary = x.copy()
+    ordinary[:, 20] = 1.0
+    huge = x.copy()
+    huge[:, 20] = 1.7e308  # sums overflow; the gene is constant nonetheless
+    huge[:, 21] *= 2.0**1020
+    with np.errstate(all="raise"):
+        res = scores(huge, {"c": GENES[18:22]}, method)
+    assert res.coverage.loc["c", "excluded"] == ["g20"]
+    np.testing.assert_array_equal(res.scores.to_numpy(),
+                                  scores(ordinary, {"c": GENES[18:22]}, method).scores.to_numpy())
+
+
+@pytest.mark.parametrize("method", ["zscore", "plage", "gsva"])
+def test_a_constant_gene_of_large_values_is_excluded(x, method):
+    # the rounded mean of twelve values 10000000.1 leaves an SD of 1.9e-9 > GSVA's 1e-10:
+    # the gene used to be standardised by its rounding error
+    frozen = x.copy()
+    frozen[:, 2] = 10000000.1
+    res = scores(frozen, SIG, method)
+    assert res.coverage.loc["s_up", "excluded"] == ["g02"]
+    assert np.isfinite(res.scores.to_numpy()).all()
+
+
 def test_mean_near_float_max_is_finite_and_exact(x):
     huge = x.copy()
     huge[:, 2] *= 1e307

@@ -34,14 +34,14 @@ LARGE = 2.0**500
 
 def power_of_two_scale(max_abs: np.ndarray) -> np.ndarray:
     """Per-entry scale factors: 1 for magnitudes up to :data:`LARGE`, else the power of two
-    that brings the magnitude into [0.5, 1).
+    that brings the magnitude into [1, 2).
 
     Dividing by a power of two is exact, so statistics computed on rescaled values and scaled
     back equal the direct computation wherever that does not overflow: scale-equivariant
     methods stay equivariant up to the largest floats.
     """
     max_abs = np.asarray(max_abs, dtype=np.float64)
-    return np.where(max_abs > LARGE, np.ldexp(1.0, np.frexp(max_abs)[1]), 1.0)
+    return np.where(max_abs > LARGE, np.ldexp(1.0, np.frexp(max_abs)[1] - 1), 1.0)
 
 
 @dataclass
@@ -107,12 +107,11 @@ class Expression:
                 [str(g) for g in names], allow_duplicates=self.match_names is not None)
         return self._feature_index
 
-    def _column_totals(self, scale: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, float]:
-        """Sums of each gene's finite values (divided by ``scale``), their counts, and the
-        largest magnitude seen, in one pass over the blocks."""
+    def _column_totals(self, scale: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """Sums of each gene's finite values (divided by ``scale``) and their counts, in one
+        pass over the blocks."""
         total = np.zeros(self.n_genes)
         count = np.zeros(self.n_genes)
-        largest = 0.0
         for _, block in self.blocks():
             # cast first: scipy sums float32 sparse data in float32 whatever dtype says
             block = block.astype(np.float64)
@@ -124,7 +123,6 @@ class Expression:
                     data[bad] = 0.0
                 if scale is not None:
                     data /= scale[block.indices]
-                largest = max(largest, float(np.abs(data).max(initial=0.0)))
                 total += np.asarray(block.sum(axis=0)).ravel()
             else:
                 if self.missing is not None:
@@ -133,10 +131,9 @@ class Expression:
                     block = np.where(bad, 0.0, block)
                 if scale is not None:
                     block = block / scale
-                largest = max(largest, float(np.abs(block).max(initial=0.0)))
                 total += block.sum(axis=0)
             count += block.shape[0]
-        return total, count, largest
+        return total, count
 
     def symbol_map(self) -> dict[str, str] | None:
         """Gene identifier -> the name used to find set members (an AnnData ``gene_symbols``
@@ -147,17 +144,18 @@ class Expression:
 
     def gene_means(self) -> np.ndarray:
         """Mean of each gene over samples (of its observed values with ``na="per_sample"``),
-        ``(n_genes,)`` float64 (computed once). Genes with values beyond :data:`LARGE` are
-        summed after exact power-of-two rescaling, so no mean overflows."""
+        ``(n_genes,)`` float64 (computed once). If a sum overflows, the genes are summed again
+        after exact power-of-two rescaling (:func:`power_of_two_scale`), so no mean does."""
         if self._means is None:
-            total, count, largest = self._column_totals(None)
-            if largest > LARGE:
-                self._scale = power_of_two_scale(self._max_abs())
-                total, count, _ = self._column_totals(self._scale)
-                self._means = total / count * self._scale  # scaled units: no overflow
-            else:
-                with np.errstate(invalid="ignore", divide="ignore"):
+            with np.errstate(over="ignore", invalid="ignore"):  # overflow: summed again
+                total, count = self._column_totals(None)
+            with np.errstate(invalid="ignore", divide="ignore"):  # genes without a value
+                if np.isfinite(total).all():
                     self._means = total / count
+                else:
+                    self._scale = power_of_two_scale(self._max_abs())
+                    total, count = self._column_totals(self._scale)
+                    self._means = total / count * self._scale  # scaled units: no overflow
         return self._means
 
     def _max_abs(self) -> np.ndarray:
@@ -171,28 +169,44 @@ class Expression:
         return out
 
     def constant_genes(self, tolerance: float = 1e-10) -> np.ndarray:
-        """Boolean mask of genes whose SD over samples is below ``tolerance`` (computed once).
+        """Boolean mask of genes whose SD over samples is below ``tolerance`` or whose values
+        are all equal (computed once).
 
-        GSVA removes these genes before scoring with gsva, zscore and plage.
+        GSVA removes these genes before scoring with gsva, zscore and plage. Equal values are
+        checked exactly, because the rounding of a floating-point mean makes the SD of a
+        constant gene of large values (1e7, 1e308) exceed any absolute tolerance.
         """
         if self._constant is None:
             means = self.gene_means()
-            scale = self._scale
-            squares = np.zeros(self.n_genes)
-            for _, block in self.blocks():
-                dense = np.asarray(block.toarray() if sparse.issparse(block) else block,
-                                   dtype=np.float64)
-                if scale is None:
-                    deviation = dense - means
-                else:  # huge genes: deviations in exactly rescaled units
-                    deviation = dense / scale - means / scale
-                squares += (deviation ** 2).sum(axis=0)
+            with np.errstate(over="ignore", invalid="ignore"):  # overflow: summed again
+                squares, equal = self._squared_deviations(means, self._scale)
+            if self._scale is None and not np.isfinite(squares).all():
+                self._scale = power_of_two_scale(self._max_abs())
+                squares, equal = self._squared_deviations(means, self._scale)
             sd = np.sqrt(squares / max(self.n_samples - 1, 1))
-            if scale is not None:
-                sd *= scale
-            self._constant = ~(sd >= tolerance) if self.n_samples > 1 else np.ones(
-                self.n_genes, dtype=bool)
+            if self._scale is not None:
+                sd *= self._scale
+            self._constant = ~(sd >= tolerance) | equal
         return self._constant
+
+    def _squared_deviations(self, means: np.ndarray, scale: np.ndarray | None
+                            ) -> tuple[np.ndarray, np.ndarray]:
+        """Sum over samples of ``((x - mean) / scale) ** 2`` for every gene, and whether all
+        of a gene's values are equal."""
+        squares = np.zeros(self.n_genes)
+        low = np.full(self.n_genes, np.inf)
+        high = np.full(self.n_genes, -np.inf)
+        for _, block in self.blocks():
+            dense = np.asarray(block.toarray() if sparse.issparse(block) else block,
+                               dtype=np.float64)
+            np.minimum(low, dense.min(axis=0), out=low)
+            np.maximum(high, dense.max(axis=0), out=high)
+            if scale is None:
+                deviation = dense - means
+            else:  # huge genes: deviations in exactly rescaled units
+                deviation = dense / scale - means / scale
+            squares += (deviation ** 2).sum(axis=0)
+        return squares, low == high
 
     def block_size(self, chunk_size: int | None = None, *, bytes_per_sample: int | None = None,
                    n_jobs: int = 1) -> int:
