@@ -45,7 +45,7 @@ def test_ucell_default_is_the_difference_and_clip_true_warns(cells):
     np.testing.assert_allclose(cells.obs["diff"], expected, rtol=0, atol=1e-15)
     assert (cells.obs["diff"] <= 0).mean() > 0.9  # suppressors outrank drivers: mostly <= 0
     assert cells.obs["diff"].std() > 0  # not a blank embedding
-    with pytest.warns(UserWarning, match=r"is 0 in 96% of samples for 'ferroptosis_core'"):
+    with pytest.warns(UserWarning, match=r"is 0 in 94% of samples for 'ferroptosis_core'"):
         fs.tl.score(cells, gene_symbols="gene_short_name", clip=True, key_added="clipped")
     np.testing.assert_array_equal(cells.obs["clipped"], np.maximum(0.0, expected))
 

@@ -90,7 +90,7 @@ def score(
         For a signature, UCell's composite is the difference ``UCell(up) - w_neg *
         UCell(down)`` (in [-w_neg, 1]); ``clip=True`` gives UCell's own signed score
         ``max(0, up - w_neg * down)``, which is 0 in most cells when broadly expressed
-        suppressors outrank the drivers (96% of the HSMM myoblasts for ``ferroptosis_core``;
+        suppressors outrank the drivers (94-96% of the HSMM myoblasts for ``ferroptosis_core``;
         a warning says so).
     key_added
         Name of the score column. One set writes ``obs[key_added]`` (and ``_up``, ``_down``,

@@ -10,8 +10,9 @@ or are skipped (``"skip"``).
 For a signature the composite is, by default (``clip=False``), the difference
 ``UCell(up) - w_neg * UCell(down)`` (in [-w_neg, 1]). ``clip=True`` gives UCell's own signed
 score ``max(0, UCell(up) - w_neg * UCell(down))``; when broadly expressed suppressors (FTH1,
-GPX4) outrank the drivers it is 0 in most cells (96% of the HSMM myoblasts, 98% of the GSE1992
-tumours for ``ferroptosis_core``), so a warning says when more than 90% of the samples are 0.
+GPX4) outrank the drivers it is 0 in most cells (94-96% of the HSMM myoblasts, 98% of the
+GSE1992 tumours for ``ferroptosis_core``), so a warning says when more than 90% of the samples
+are 0.
 
 Zeros tie at the bottom of each cell's ranking, so on sparse input only the stored values are
 sorted and the result equals the dense computation exactly. Negative stored values contradict
