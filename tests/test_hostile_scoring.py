@@ -133,7 +133,8 @@ def test_weights_of_unequal_magnitude_are_refused(x, method):
     weighted = fs.GeneSet("w", tuple(GENES[:2]), weights=(5, 1))
     with pytest.raises(ValueError, match=rf"gene set 'w' has per-gene weights of different "
                                          rf"magnitudes \(1, 5\), but method '{method}'.*"
-                                         r"weighted method \(method=wsum"):
+                                         r"weighted method \(method='wsum': sum of weight x "
+                                         r"value\)"):
         scores(x, weighted, method)
 
 

@@ -77,8 +77,8 @@ def read_expression(path: str) -> Any:
             return ad.read_h5ad(path)
         except (OSError, KeyError, ValueError, TypeError) as error:
             reason = str(error).strip().splitlines()[0] if str(error).strip() else ""
-            raise ValueError(f"{path} is not a readable .h5ad file ({reason or type(error)})"
-                             ) from error
+            reason = reason or type(error).__name__
+            raise ValueError(f"{path} is not a readable .h5ad file ({reason})") from error
     if path != "-" and Path(path).is_dir():
         return read_10x(Path(path))
     return read_table(path)

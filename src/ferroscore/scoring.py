@@ -65,7 +65,7 @@ def _n_jobs(n_jobs: int | None) -> int:
     return n_jobs
 
 
-def check_integer(name: str, value: Any, minimum: int, *, none_ok: bool = False) -> None:
+def _check_integer(name: str, value: Any, minimum: int, *, none_ok: bool = False) -> None:
     """Reject anything but an integer >= ``minimum`` (booleans and floats such as 2.5 or 1e3
     included: nothing is truncated silently)."""
     if value is None and none_ok:
@@ -189,10 +189,10 @@ class FerroptosisScorer(TransformerMixin, BaseEstimator):
 
     def _check_options(self) -> None:
         """Engine options that can be checked before any data is read."""
-        check_integer("n_permutations", self.n_permutations, 0)
-        check_integer("min_genes", self.min_genes, 1)
-        check_integer("chunk_size", self.chunk_size, 1, none_ok=True)
-        check_integer("n_jobs", self.n_jobs, 1, none_ok=True)
+        _check_integer("n_permutations", self.n_permutations, 0)
+        _check_integer("min_genes", self.min_genes, 1)
+        _check_integer("chunk_size", self.chunk_size, 1, none_ok=True)
+        _check_integer("n_jobs", self.n_jobs, 1, none_ok=True)
         if self.method not in METHODS:
             raise ValueError(f"unknown method {self.method!r}; available: {', '.join(METHODS)}")
         if self.na == "per_sample" and not METHODS[self.method].scale_free:
@@ -290,16 +290,16 @@ class FerroptosisScorer(TransformerMixin, BaseEstimator):
     def _check_weights(self, name: str, gene_set: GeneSet) -> None:
         if self.method_.weighted or gene_set.has_uniform_weights:
             return
-        weighted = [m for m, cls in METHODS.items() if cls.weighted]
+        options = [hint(f"method={m!r}", f"--method {m}") for m, cls in METHODS.items()
+                   if cls.weighted]
         magnitudes = sorted({abs(w) for w in gene_set.weights})
         raise ValueError(
             f"gene set {name!r} has per-gene weights of different magnitudes "
             f"({', '.join(f'{w:g}' for w in magnitudes[:5])}"
             f"{', ...' if len(magnitudes) > 5 else ''}), but method {self.method_.name!r} "
             "(like its reference implementation) takes no per-gene weights and would ignore "
-            f"them. Use a weighted method ({hint('method=', '--method ')}"
-            f"{' / '.join(weighted)}: sum of weight x value), or drop the weights (their "
-            "signs alone, +1/-1, make a signature)")
+            f"them. Use a weighted method ({', '.join(options)}: sum of weight x value), or "
+            "drop the weights (their signs alone, +1/-1, make a signature)")
 
     def _check_coverage(self, component: Component, found: ids.Located, strict: bool) -> None:
         n_req, n_found = component.n_requested, component.size

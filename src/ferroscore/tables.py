@@ -55,8 +55,7 @@ def read_table(path: str | Path, *, index_col: int | None = 0,
         (when row names are expected), or repeated column names; each message names the
         file.
     """
-    name, text = _read_text(path)
-    header = text.split("\n", 1)[0].rstrip("\r")
+    name, raw, header = _read_raw(path)
     sep = "\t" if "\t" in header else ","
     if sep not in header and index_col is not None:
         other = next((f" (it looks separated by {c!r})" for c in ";| " if c in header), "")
@@ -69,7 +68,7 @@ def read_table(path: str | Path, *, index_col: int | None = 0,
                          f"{' ...' if len(repeated) > 5 else ''} in the header; every column "
                          "(sample or gene) must be named once")
     try:
-        return pd.read_csv(io.StringIO(text), sep=sep, index_col=index_col,
+        return pd.read_csv(io.BytesIO(raw), sep=sep, index_col=index_col, encoding="utf-8-sig",
                            float_precision=float_precision)
     except pd.errors.ParserError as error:
         message = str(error).strip().splitlines()[-1]
@@ -77,8 +76,8 @@ def read_table(path: str | Path, *, index_col: int | None = 0,
                          f"table ({message})") from None
 
 
-def _read_text(path: str | Path) -> tuple[str, str]:
-    """A table's display name and its decoded text."""
+def _read_raw(path: str | Path) -> tuple[str, bytes, str]:
+    """A table's display name, its (decompressed, UTF-8-checked) bytes and its header line."""
     if str(path) == "-":
         stream = getattr(sys.stdin, "buffer", None)  # a text stream when replaced in tests
         raw = stream.read() if stream is not None else sys.stdin.read().encode("utf-8")
@@ -107,7 +106,8 @@ def _read_text(path: str | Path) -> tuple[str, str]:
     if not text.strip():
         raise ValueError(f"{name} is empty" + (" (nothing was piped in)"
                                                if name == "standard input" else ""))
-    return name, text.lstrip("\r\n")
+    header = text.lstrip("\r\n").split("\n", 1)[0].rstrip("\r")
+    return name, raw, header
 
 
 def align_samples(left: Table, right: pd.DataFrame, *, join: str, left_name: str,
