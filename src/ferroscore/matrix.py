@@ -172,41 +172,41 @@ class Expression:
         """Boolean mask of genes whose SD over samples is below ``tolerance`` or whose values
         are all equal (computed once).
 
-        GSVA removes these genes before scoring with gsva, zscore and plage. Equal values are
-        checked exactly, because the rounding of a floating-point mean makes the SD of a
-        constant gene of large values (1e7, 1e308) exceed any absolute tolerance.
+        GSVA removes these genes before scoring with gsva, zscore and plage. The rounding of a
+        floating-point mean leaves a constant gene of large values (1e7, 1e308) an SD above
+        any absolute tolerance, so genes whose SD is tiny next to their mean are checked for
+        exactly equal values.
         """
         if self._constant is None:
             means = self.gene_means()
             with np.errstate(over="ignore", invalid="ignore"):  # overflow: summed again
-                squares, equal = self._squared_deviations(means, self._scale)
+                squares = self._squared_deviations(means, self._scale)
             if self._scale is None and not np.isfinite(squares).all():
                 self._scale = power_of_two_scale(self._max_abs())
-                squares, equal = self._squared_deviations(means, self._scale)
+                squares = self._squared_deviations(means, self._scale)
             sd = np.sqrt(squares / max(self.n_samples - 1, 1))
             if self._scale is not None:
                 sd *= self._scale
-            self._constant = ~(sd >= tolerance) | equal
+            constant = ~(sd >= tolerance)
+            suspects = np.flatnonzero(~constant & (sd <= np.abs(means) * 1e-8))
+            if len(suspects):
+                values = self.columns(suspects)
+                constant[suspects] = (values == values[:1]).all(axis=0)
+            self._constant = constant
         return self._constant
 
-    def _squared_deviations(self, means: np.ndarray, scale: np.ndarray | None
-                            ) -> tuple[np.ndarray, np.ndarray]:
-        """Sum over samples of ``((x - mean) / scale) ** 2`` for every gene, and whether all
-        of a gene's values are equal."""
+    def _squared_deviations(self, means: np.ndarray, scale: np.ndarray | None) -> np.ndarray:
+        """Sum over samples of ``((x - mean) / scale) ** 2`` for every gene."""
         squares = np.zeros(self.n_genes)
-        low = np.full(self.n_genes, np.inf)
-        high = np.full(self.n_genes, -np.inf)
         for _, block in self.blocks():
             dense = np.asarray(block.toarray() if sparse.issparse(block) else block,
                                dtype=np.float64)
-            np.minimum(low, dense.min(axis=0), out=low)
-            np.maximum(high, dense.max(axis=0), out=high)
             if scale is None:
                 deviation = dense - means
             else:  # huge genes: deviations in exactly rescaled units
                 deviation = dense / scale - means / scale
             squares += (deviation ** 2).sum(axis=0)
-        return squares, low == high
+        return squares
 
     def block_size(self, chunk_size: int | None = None, *, bytes_per_sample: int | None = None,
                    n_jobs: int = 1) -> int:
