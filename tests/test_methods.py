@@ -14,6 +14,8 @@ from scipy import stats
 import ferroscore as fs
 from ferroscore.methods.gsva import NORMAL_TABLE, gsva_sd
 
+from .agreement import tolerance
+
 GENES6 = [f"g{i}" for i in range(6)]
 
 
@@ -39,7 +41,7 @@ def test_ucell_hand_computed():
     res = one(values, GENES6, [sig], "ucell", max_rank=4, w_neg=0.5)
     assert res["s_up"] == pytest.approx(0.6) and res["s_down"] == pytest.approx(0.6)
     assert res["s"] == pytest.approx(0.6 - 0.5 * 0.6)
-    assert one(values, GENES6, [sig], "ucell", max_rank=4)["s"] == 0.0  # clipped at zero
+    assert one(values, GENES6, [sig], "ucell", max_rank=4, clip=True)["s"] == 0.0  # clipped
 
 
 def test_aucell_hand_computed():
@@ -214,6 +216,21 @@ def test_ucell_matches_pyucell(peer_data):
     ours = fs.score(x, sets, "ucell", genes=genes, max_rank=100).scores
     for name in sets:  # pyucell works in float32
         np.testing.assert_allclose(ours[name], adata.obs[f"{name}_UCell"], atol=1e-6)
+
+
+def test_signed_ucell_with_clip_matches_pyucell(peer_data):
+    pyucell = pytest.importorskip("pyucell")
+    ad = pytest.importorskip("anndata")
+    x, genes, _ = peer_data
+    adata = ad.AnnData(x.copy(), var=pd.DataFrame(index=genes))
+    signed = {"sg": [g + "+" for g in genes[:20]] + [g + "-" for g in genes[50:60]]}
+    pyucell.compute_ucell_scores(adata, signatures=signed, max_rank=100, n_jobs=1, w_neg=0.7)
+    signature = fs.Signature.from_sets("sg", genes[:20], genes[50:60])
+    ours = fs.score(x, signature, "ucell", genes=genes, max_rank=100, w_neg=0.7,
+                    clip=True).scores["sg"].to_numpy()
+    theirs = adata.obs["sg_UCell"].to_numpy()
+    assert 0.1 < (theirs == 0).mean() < 0.9  # the clip matters on these data
+    assert np.abs(ours - theirs).max() <= tolerance("ucell_pyucell_signed")  # pyUCell: float32
 
 
 def test_mean_matches_scanpy_score_genes(peer_data):

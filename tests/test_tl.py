@@ -39,13 +39,15 @@ def test_core_genes_are_found_through_ensembl_ids_and_symbols(cells):
     assert cells.uns["by_symbol"]["coverage"]["n_found"].tolist() == [4, 5]
 
 
-def test_clipped_ucell_warns_and_clip_false_keeps_the_difference(cells):
-    with pytest.warns(UserWarning, match=r"is 0 in 9\d% of cells"):
-        fs.tl.score(cells, gene_symbols="gene_short_name")
-    fs.tl.score(cells, gene_symbols="gene_short_name", clip=False, key_added="diff")
+def test_ucell_default_is_the_difference_and_clip_true_warns(cells):
+    fs.tl.score(cells, gene_symbols="gene_short_name", key_added="diff")
     expected = cells.obs["diff_up"] - cells.obs["diff_down"]
     np.testing.assert_allclose(cells.obs["diff"], expected, rtol=0, atol=1e-15)
-    assert (cells.obs["diff"] <= 0).mean() > 0.9
+    assert (cells.obs["diff"] <= 0).mean() > 0.9  # suppressors outrank drivers: mostly <= 0
+    assert cells.obs["diff"].std() > 0  # not a blank embedding
+    with pytest.warns(UserWarning, match=r"is 0 in 94% of samples for 'ferroptosis_core'"):
+        fs.tl.score(cells, gene_symbols="gene_short_name", clip=True, key_added="clipped")
+    np.testing.assert_array_equal(cells.obs["clipped"], np.maximum(0.0, expected))
 
 
 def test_in_place_writes_columns_dtypes_and_uns(cells):
@@ -53,7 +55,7 @@ def test_in_place_writes_columns_dtypes_and_uns(cells):
     for column in ("ferroptosis", "ferroptosis_up", "ferroptosis_down", "ferroptosis_pvalue",
                    "ferroptosis_qvalue"):
         assert cells.obs[column].dtype == np.float64, column
-    assert cells.obs["ferroptosis"].between(0, 1).all()  # UCell's signed score is in [0, 1]
+    assert cells.obs["ferroptosis"].between(-1, 1).all()  # UCell(up) - UCell(down)
     params = cells.uns["ferroptosis"]["params"]
     assert params["method"] == "ucell" and params["use_raw"] is False
     assert params["parameters"]["max_rank"] == 1500
@@ -105,8 +107,8 @@ def test_layer_and_raw_semantics(cells):
 
 def test_bad_single_cell_input(cells):
     scaled = cells.copy()
-    scaled.X = scaled.X.toarray() - 1.0
-    with pytest.raises(ValueError, match="negative values .* ucell"):
+    scaled.X = sparse.csr_matrix(scaled.X.toarray() - 1.0)
+    with pytest.raises(ValueError, match="sparse with negative stored values .* ucell ranks"):
         fs.tl.score(scaled)
     with_nan = cells.copy()
     with_nan.layers["bad"] = cells.X.toarray()

@@ -1,7 +1,8 @@
 """The ``ferroscore`` command line.
 
 Exit codes: 0 success, 2 usage error, 1 data error. Errors are one line on stderr; ``--debug``
-shows the traceback.
+shows the traceback. Warnings are one line each (``warning: ...``). Messages name command-line
+flags, not Python keywords (see :mod:`ferroscore._interface`).
 """
 
 from __future__ import annotations
@@ -10,14 +11,19 @@ import argparse
 import json
 import sys
 import traceback
+import warnings
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from ferroscore._interface import command_line
 from ferroscore._version import __version__
 from ferroscore.result import set_names
 from ferroscore.tables import read_table
+
+METHOD_CHOICES = ["singscore", "ssgsea", "gsva", "zscore", "plage", "ucell", "aucell", "mean",
+                  "wsum"]
 
 DATA_ERRORS = (ValueError, TypeError, KeyError, FileNotFoundError, OSError, RuntimeError)
 
@@ -67,24 +73,32 @@ def read_expression(path: str) -> Any:
 
         if not Path(path).exists():
             raise FileNotFoundError(f"no such file: {path}")
-        return ad.read_h5ad(path)
+        try:
+            return ad.read_h5ad(path)
+        except (OSError, KeyError, ValueError, TypeError) as error:
+            reason = str(error).strip().splitlines()[0] if str(error).strip() else ""
+            reason = reason or type(error).__name__
+            raise ValueError(f"{path} is not a readable .h5ad file ({reason})") from error
     if path != "-" and Path(path).is_dir():
         return read_10x(Path(path))
     return read_table(path)
 
 
 def resolve_sets(spec: list[str] | None) -> Any:
-    """Catalogue names and/or GMT files -> what fs.score accepts."""
+    """Catalogue names and/or GMT files -> what fs.score accepts. An unknown name is an error
+    listing the catalogue."""
     from ferroscore import genesets
 
     if not spec:
         return "ferroptosis_core"
     out: list = []
     for item in spec:
-        if item.endswith(".gmt"):
+        if item.endswith(".gmt") or Path(item).is_file():
+            if not Path(item).is_file():
+                raise FileNotFoundError(f"no such GMT file: {item}")
             out.extend(genesets.read_gmt(item, pair_signatures=True).values())
         else:
-            out.append(item)
+            out.append(genesets.load(item))  # raises for unknown names, listing the catalogue
     return out
 
 
@@ -104,10 +118,18 @@ def cmd_score(args: argparse.Namespace) -> int:
     import ferroscore as fs
 
     params = dict(_parse_params(args.param))  # usage errors before reading any data
+    sets = resolve_sets(args.sets)
     data = read_expression(args.expr)
-    result = fs.score(data, resolve_sets(args.sets), args.method, genes_axis=args.genes_axis,
+    anndata_options = {"layer": args.layer, "use_raw": args.use_raw or None,
+                       "gene_symbols": args.gene_symbols}
+    anndata_options = {k: v for k, v in anndata_options.items() if v is not None}
+    if anndata_options and type(data).__name__ != "AnnData":
+        flags = ", ".join("--" + k.replace("_", "-") for k in anndata_options)
+        raise UsageError(f"ferroscore score: {flags}: only for .h5ad files and 10x folders")
+    result = fs.score(data, sets, args.method, genes_axis=args.genes_axis, na=args.na,
                       n_permutations=args.permutations, random_state=args.seed,
-                      null=args.null, progress=not args.quiet and sys.stderr.isatty(), **params)
+                      null=args.null, progress=not args.quiet and sys.stderr.isatty(),
+                      **anndata_options, **params)
     if args.output in (None, "-"):
         write_table(result.scores.rename_axis("sample"), "-")
     else:
@@ -284,23 +306,38 @@ def build_parser() -> Parser:
                                               "it); default: stdout")
     score.add_argument("--sets", nargs="+", metavar="NAME|GMT",
                        help="catalogue names or GMT files (default: ferroptosis_core)")
-    score.add_argument("--method", default="singscore",
-                       choices=["singscore", "ssgsea", "gsva", "zscore", "plage", "ucell",
-                                "aucell", "mean"])
+    score.add_argument("--method", default="singscore", choices=METHOD_CHOICES,
+                       help="scoring method (default: singscore; ucell for single cells; "
+                            "wsum: weighted sum of values)")
     score.add_argument("--genes-axis", choices=["rows", "cols", "columns"],
-                       help="force the axis holding genes")
+                       help="force the axis holding genes (default: detected from the names)")
+    score.add_argument("--na", default="error", choices=["error", "drop_genes", "per_sample"],
+                       help="NaN/inf values: error (default), drop_genes (drop those genes, "
+                            "reported), per_sample (rank methods: score each sample on the "
+                            "genes it observed)")
+    score.add_argument("--layer", metavar="NAME",
+                       help=".h5ad input: score adata.layers[NAME] instead of adata.X")
+    score.add_argument("--use-raw", action="store_true",
+                       help=".h5ad input: score adata.raw")
+    score.add_argument("--gene-symbols", metavar="COLUMN",
+                       help=".h5ad / 10x input: find set members by this var column of gene "
+                            "names (e.g. gene_symbols for 10x folders)")
     score.add_argument("--permutations", type=int, default=0, metavar="B",
-                       help="random gene sets for per-sample p-values")
-    score.add_argument("--null", default="uniform", choices=["uniform", "expression_matched"])
-    score.add_argument("--seed", type=int, default=0)
+                       help="random gene sets for per-sample p-values (default: 0, none)")
+    score.add_argument("--null", default="uniform", choices=["uniform", "expression_matched"],
+                       help="how random sets are drawn: uniform over genes (default) or "
+                            "matched to the set genes' mean expression")
+    score.add_argument("--seed", type=int, default=0,
+                       help="seed of the random sets and of mean's control genes (default: 0)")
     score.add_argument("--param", action="append", metavar="KEY=VALUE",
                        help="method parameter, e.g. --param alpha=0.25 (repeatable)")
     score.add_argument("--quiet", action="store_true", help="no progress bar")
     score.set_defaults(func=cmd_score)
 
     gsets = sub.add_parser("genesets", help="list, show or export catalogue gene sets")
-    gsets.add_argument("action", choices=["list", "show", "export"])
-    gsets.add_argument("name", nargs="?")
+    gsets.add_argument("action", choices=["list", "show", "export"],
+                       help="list the sets, show one set's genes, or export one to GMT")
+    gsets.add_argument("name", nargs="?", help="set name (show, export)")
     gsets.add_argument("--gmt", metavar="OUT", help="GMT file to write (export)")
     gsets.set_defaults(func=cmd_genesets)
 
@@ -312,10 +349,16 @@ def build_parser() -> Parser:
     surv.add_argument("--covariates", nargs="*", default=[], help="columns for the "
                                                                   "multivariable Cox model")
     surv.add_argument("--columns", nargs="*", help="score columns (default: the sets)")
-    surv.add_argument("--minprop", type=float, default=0.1)
+    surv.add_argument("--minprop", type=float, default=0.1,
+                      help="smallest share of samples on each side of an optimal cut "
+                           "(default: 0.1)")
     surv.add_argument("--p-method", default="lau94",
-                      choices=["lau94", "lau92", "exact_gauss", "permutation", "none"])
-    surv.add_argument("--join", default="exact", choices=["exact", "inner"])
+                      choices=["lau94", "lau92", "exact_gauss", "permutation", "none"],
+                      help="p-value of the optimal cut, adjusted for the search (default: "
+                           "lau94)")
+    surv.add_argument("--join", default="exact", choices=["exact", "inner"],
+                      help="exact: scores and clinical data must hold the same samples "
+                           "(default); inner: use the common samples (reported)")
     surv.add_argument("-o", "--output", default="ferroscore_survival", help="output folder")
     surv.set_defaults(func=cmd_survival)
 
@@ -323,9 +366,14 @@ def build_parser() -> Parser:
     drug.add_argument("scores", help="scores TSV from 'ferroscore score'")
     drug.add_argument("response", help="samples x drugs CSV/TSV (sample IDs first)")
     drug.add_argument("--column", help="score column (default: the first set)")
-    drug.add_argument("--method", default="spearman", choices=["spearman", "pearson", "lm"])
-    drug.add_argument("--min-samples", type=int, default=10)
-    drug.add_argument("--join", default="exact", choices=["exact", "inner"])
+    drug.add_argument("--method", default="spearman", choices=["spearman", "pearson", "lm"],
+                      help="association test per drug (default: spearman)")
+    drug.add_argument("--min-samples", type=int, default=10,
+                      help="fewest samples with a response for a drug to be tested "
+                           "(default: 10)")
+    drug.add_argument("--join", default="exact", choices=["exact", "inner"],
+                      help="exact: scores and responses must hold the same samples "
+                           "(default); inner: use the common samples (reported)")
     drug.add_argument("-o", "--output", default="ferroscore_drugs", help="output folder")
     drug.set_defaults(func=cmd_drugs)
 
@@ -337,17 +385,27 @@ def build_parser() -> Parser:
     pred.add_argument("test_expr", help="genes x samples expression to predict")
     pred.add_argument("-o", "--output", required=True, help="predictions TSV")
     pred.add_argument("--homogenize", default="combat",
-                      choices=["combat", "quantile", "standardize", "rank", "none"])
-    pred.add_argument("--min-variance-quantile", type=float, default=0.2)
-    pred.add_argument("--min-train-samples", type=int, default=10)
-    pred.add_argument("--no-power-transform", action="store_true")
+                      choices=["combat", "quantile", "standardize", "rank", "none"],
+                      help="how training and test expression are put on one scale (default: "
+                           "combat)")
+    pred.add_argument("--min-variance-quantile", type=float, default=0.2,
+                      help="drop genes below this quantile of variance (default: 0.2)")
+    pred.add_argument("--min-train-samples", type=int, default=10,
+                      help="fewest screened cell lines for a drug to be modelled (default: 10)")
+    pred.add_argument("--no-power-transform", action="store_true",
+                      help="do not Box-Cox transform the responses before fitting")
     pred.set_defaults(func=cmd_predict)
 
     demo = sub.add_parser("demo", help="the main job on the bundled GSE1992 breast cancer cohort")
     demo.add_argument("-o", "--output", default="ferroscore_demo", help="output folder")
-    demo.add_argument("--quiet", action="store_true")
+    demo.add_argument("--quiet", action="store_true", help="no summary on the terminal")
     demo.set_defaults(func=cmd_demo)
     return parser
+
+
+def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Print a warning as ``warning: ...`` on one line (no Python file:line)."""
+    print(f"warning: {' '.join(str(message).split())}", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -355,11 +413,13 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     debug = "--debug" in argv
     try:
-        args = build_parser().parse_args(argv)
-        if not getattr(args, "command", None):
-            raise UsageError("ferroscore: a command is required (score, survival, drugs, "
-                             "predict-response, genesets, demo); see ferroscore --help")
-        return args.func(args)
+        with command_line(), warnings.catch_warnings():
+            warnings.showwarning = _one_line_warning
+            args = build_parser().parse_args(argv)
+            if not getattr(args, "command", None):
+                raise UsageError("ferroscore: a command is required (score, survival, drugs, "
+                                 "predict-response, genesets, demo); see ferroscore --help")
+            return args.func(args)
     except UsageError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

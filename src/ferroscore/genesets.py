@@ -66,6 +66,8 @@ class GeneSet:
     weights
         Optional per-gene weights in gene order. A set whose weights have both signs is scored
         as a :class:`Signature` (positive = up, negative = down; see :meth:`to_signature`).
+        Only the weighted method (``"wsum"``) uses their magnitudes; the other methods take
+        per-gene weights from no reference and reject weights of unequal magnitude.
     description, source
         Free text kept with the set (written to GMT files).
 
@@ -128,18 +130,26 @@ class GeneSet:
         return (self.weights is not None and any(w > 0 for w in self.weights)
                 and any(w < 0 for w in self.weights))
 
+    @property
+    def has_uniform_weights(self) -> bool:
+        """True without weights or when every weight has the same magnitude (signs aside)."""
+        return self.weights is None or len({abs(w) for w in self.weights}) <= 1
+
     def to_signature(self) -> Signature:
-        """Split a weighted set into a :class:`Signature` by the sign of the weights."""
+        """Split a weighted set into a :class:`Signature` by the sign of the weights; each
+        side keeps the weights' magnitudes."""
         if self.weights is None:
             raise ValueError(f"gene set {self.name!r} has no weights to split by sign")
-        zero = [g for g, w in zip(self.genes, self.weights, strict=True) if w == 0]
+        pairs = list(zip(self.genes, self.weights, strict=True))
+        zero = [g for g, w in pairs if w == 0]
         if zero:
             raise ValueError(f"gene set {self.name!r}: genes with weight 0 have no direction: "
                              f"{zero[:10]}")
-        up = [g for g, w in zip(self.genes, self.weights, strict=True) if w > 0]
-        down = [g for g, w in zip(self.genes, self.weights, strict=True) if w < 0]
-        return Signature.from_sets(self.name, up, down, description=self.description,
-                                   source=self.source)
+        up = GeneSet(f"{self.name}_up", tuple(g for g, w in pairs if w > 0),
+                     tuple(w for _, w in pairs if w > 0))
+        down = GeneSet(f"{self.name}_down", tuple(g for g, w in pairs if w < 0),
+                       tuple(-w for _, w in pairs if w < 0))
+        return Signature(self.name, up, down, description=self.description, source=self.source)
 
 
 @dataclass(frozen=True)
@@ -349,11 +359,13 @@ def coerce_sets(
                 items.append(GeneSet(key, tuple(value)))
     elif isinstance(sets, Iterable):
         items = list(sets)
+        names = list(_catalogue_tables()[1]["name"])
         if items and all(isinstance(x, str) for x in items) and not any(
-            x in set(_catalogue_tables()[1]["name"]) for x in items
+            x in names for x in items
         ):
-            raise TypeError("a plain list of strings is ambiguous: pass catalogue names that "
-                            "exist, or a dict {'my_set': [genes...]} for a custom set")
+            raise TypeError(f"a plain list of strings is ambiguous: {items[:5]} are not "
+                            f"catalogue gene sets (available: {', '.join(names)}); pass "
+                            "catalogue names, or a dict {'my_set': [genes...]} for a custom set")
     else:
         raise TypeError(f"cannot use {type(sets).__name__} as gene sets")
     out: list[GeneSet | Signature] = []
@@ -411,13 +423,15 @@ def read_gmt(
     Raises
     ------
     ValueError
-        Malformed lines (fewer than three fields, empty name, no genes) with the line number;
-        repeated set names; duplicated genes when ``duplicates="error"``.
+        Text that is not UTF-8 (naming the byte offset and line); malformed lines (fewer than
+        three fields, empty name, no genes) with the line number; repeated set names;
+        duplicated genes when ``duplicates="error"``; with ``pair_signatures``, a plain set
+        named like a paired signature. A UTF-8 byte-order mark is ignored.
     """
     if duplicates not in ("drop", "error"):
         raise ValueError(f"duplicates must be 'drop' or 'error', got {duplicates!r}")
     sets: dict[str, GeneSet | Signature] = {}
-    text = Path(path).read_text(encoding="utf-8")
+    text = _read_utf8(Path(path))
     for lineno, raw in enumerate(text.splitlines(), start=1):
         if not raw.strip():
             continue
@@ -441,12 +455,28 @@ def read_gmt(
     return _pair(sets, suffixes) if pair_signatures else sets
 
 
+def _read_utf8(path: Path) -> str:
+    """A text file's content as UTF-8 (a byte-order mark is dropped); other encodings are an
+    error naming the file, the byte offset and the line."""
+    raw = path.read_bytes()
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        raise ValueError(f"{path}: not UTF-8 text (byte 0x{raw[error.start]:02x} at byte offset "
+                         f"{error.start}, line {line}); save the file as UTF-8") from None
+
+
 def _pair(sets: dict[str, GeneSet | Signature], suffixes: tuple[str, str]) -> dict:
     up_suffix, down_suffix = suffixes
     out: dict[str, GeneSet | Signature] = {}
     for name, gs in sets.items():
         if name.endswith(up_suffix) and name[: -len(up_suffix)] + down_suffix in sets:
             base = name[: -len(up_suffix)]
+            if base in sets:
+                raise ValueError(f"gene set {base!r} is both a plain set and the signature "
+                                 f"paired from {name!r} and {base + down_suffix!r}; rename one "
+                                 "of them or read with pair_signatures=False")
             out[base] = Signature(base, gs, sets[base + down_suffix])
         elif name.endswith(down_suffix) and name[: -len(down_suffix)] + up_suffix in sets:
             continue

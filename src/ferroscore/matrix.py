@@ -9,7 +9,6 @@ merged or reordered; the only removal is the explicit, reported ``na="drop_genes
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -19,11 +18,30 @@ import pandas as pd
 from scipy import sparse
 
 from ferroscore import ids
+from ferroscore._interface import hint, warn
 
-__all__ = ["Expression", "as_expression", "looks_like_counts"]
+__all__ = ["Expression", "as_expression", "gene_labels", "looks_like_counts",
+           "power_of_two_scale"]
 
 GenesAxis = Literal["rows", "columns", 0, 1] | None
 TARGET_BLOCK_BYTES = 64 * 2**20
+NA_RULES = ("error", "drop_genes", "per_sample")
+DROP_GENES_API = "na='drop_genes'"
+#: Values whose magnitude exceeds this are rescaled (by a power of two, so exactly) before sums
+#: of values or of squares, which would otherwise overflow.
+LARGE = 2.0**500
+
+
+def power_of_two_scale(max_abs: np.ndarray) -> np.ndarray:
+    """Per-entry scale factors: 1 for magnitudes up to :data:`LARGE`, else the power of two
+    that brings the magnitude into [1, 2).
+
+    Dividing by a power of two is exact, so statistics computed on rescaled values and scaled
+    back equal the direct computation wherever that does not overflow: scale-equivariant
+    methods stay equivariant up to the largest floats.
+    """
+    max_abs = np.asarray(max_abs, dtype=np.float64)
+    return np.where(max_abs > LARGE, np.ldexp(1.0, np.frexp(max_abs)[1] - 1), 1.0)
 
 
 @dataclass
@@ -40,6 +58,13 @@ class Expression:
         Short description of what the user passed (for provenance).
     dropped
         Genes removed by an explicit ``na="drop_genes"`` (empty otherwise).
+    missing
+        With ``na="per_sample"``: the number of NaN/inf values of each sample, ``(n_samples,)``
+        (those values are left in ``values`` and each sample is scored on the genes it
+        observed); None otherwise.
+    reject_negative_sparse
+        Set by a method that ranks zeros at the bottom (ucell, aucell): blocks of lazy sparse
+        input are checked for negative stored values as they are read.
     """
 
     values: Any
@@ -50,7 +75,10 @@ class Expression:
     lazy: bool = False
     match_names: pd.Index | None = None
     _feature_index: ids.FeatureIndex | None = None
+    missing: np.ndarray | None = None
+    reject_negative_sparse: str | None = None
     _means: np.ndarray | None = None
+    _scale: np.ndarray | None = None
     _constant: np.ndarray | None = None
 
     @property
@@ -79,31 +107,106 @@ class Expression:
                 [str(g) for g in names], allow_duplicates=self.match_names is not None)
         return self._feature_index
 
+    def _column_totals(self, scale: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """Sums of each gene's finite values (divided by ``scale``) and their counts, in one
+        pass over the blocks."""
+        total = np.zeros(self.n_genes)
+        count = np.zeros(self.n_genes)
+        for _, block in self.blocks():
+            # cast first: scipy sums float32 sparse data in float32 whatever dtype says
+            block = block.astype(np.float64)
+            if sparse.issparse(block):
+                data = block.data
+                if self.missing is not None:
+                    bad = ~np.isfinite(data)
+                    count -= np.bincount(block.indices[bad], minlength=self.n_genes)
+                    data[bad] = 0.0
+                if scale is not None:
+                    data /= scale[block.indices]
+                total += np.asarray(block.sum(axis=0)).ravel()
+            else:
+                if self.missing is not None:
+                    bad = ~np.isfinite(block)
+                    count -= bad.sum(axis=0)
+                    block = np.where(bad, 0.0, block)
+                if scale is not None:
+                    block = block / scale
+                total += block.sum(axis=0)
+            count += block.shape[0]
+        return total, count
+
+    def symbol_map(self) -> dict[str, str] | None:
+        """Gene identifier -> the name used to find set members (an AnnData ``gene_symbols``
+        column), or None when the identifiers themselves are used."""
+        if self.match_names is None:
+            return None
+        return dict(zip(map(str, self.genes), map(str, self.match_names), strict=True))
+
     def gene_means(self) -> np.ndarray:
-        """Mean of each gene over samples, ``(n_genes,)`` float64 (computed once)."""
+        """Mean of each gene over samples (of its observed values with ``na="per_sample"``),
+        ``(n_genes,)`` float64 (computed once). If a sum overflows, the genes are summed again
+        after exact power-of-two rescaling (:func:`power_of_two_scale`), so no mean does."""
         if self._means is None:
-            total = np.zeros(self.n_genes)
-            for _, block in self.blocks():
-                # cast first: scipy sums float32 sparse data in float32 whatever dtype says
-                total += np.asarray(block.astype(np.float64).sum(axis=0)).ravel()
-            self._means = total / self.n_samples
+            with np.errstate(over="ignore", invalid="ignore"):  # overflow: summed again
+                total, count = self._column_totals(None)
+            with np.errstate(invalid="ignore", divide="ignore"):  # genes without a value
+                if np.isfinite(total).all():
+                    self._means = total / count
+                else:
+                    self._scale = power_of_two_scale(self._max_abs())
+                    total, count = self._column_totals(self._scale)
+                    self._means = total / count * self._scale  # scaled units: no overflow
         return self._means
 
-    def constant_genes(self, tolerance: float = 1e-10) -> np.ndarray:
-        """Boolean mask of genes whose SD over samples is below ``tolerance`` (computed once).
+    def _max_abs(self) -> np.ndarray:
+        """Largest finite magnitude of each gene."""
+        out = np.zeros(self.n_genes)
+        for _, block in self.blocks():
+            dense = block.toarray() if sparse.issparse(block) else np.asarray(block)
+            dense = np.abs(dense.astype(np.float64))
+            dense[~np.isfinite(dense)] = 0.0
+            np.maximum(out, dense.max(axis=0, initial=0.0), out=out)
+        return out
 
-        GSVA removes these genes before scoring with gsva, zscore and plage.
+    def constant_genes(self, tolerance: float = 1e-10) -> np.ndarray:
+        """Boolean mask of genes whose SD over samples is below ``tolerance`` or whose values
+        are all equal (computed once).
+
+        GSVA removes these genes before scoring with gsva, zscore and plage. The rounding of a
+        floating-point mean leaves a constant gene of large values (1e7, 1e308) an SD above
+        any absolute tolerance, so genes whose SD is tiny next to their mean are checked for
+        exactly equal values.
         """
         if self._constant is None:
             means = self.gene_means()
-            squares = np.zeros(self.n_genes)
-            for _, block in self.blocks():
-                dense = block.toarray() if sparse.issparse(block) else block
-                squares += ((np.asarray(dense, dtype=np.float64) - means) ** 2).sum(axis=0)
+            with np.errstate(over="ignore", invalid="ignore"):  # overflow: summed again
+                squares = self._squared_deviations(means, self._scale)
+            if self._scale is None and not np.isfinite(squares).all():
+                self._scale = power_of_two_scale(self._max_abs())
+                squares = self._squared_deviations(means, self._scale)
             sd = np.sqrt(squares / max(self.n_samples - 1, 1))
-            self._constant = ~(sd >= tolerance) if self.n_samples > 1 else np.ones(
-                self.n_genes, dtype=bool)
+            if self._scale is not None:
+                sd *= self._scale
+            constant = ~(sd >= tolerance)
+            suspects = np.flatnonzero(~constant & (sd <= np.abs(means) * 1e-8))
+            if len(suspects):
+                values = self.columns(suspects)
+                constant[suspects] = (values == values[:1]).all(axis=0)
+            self._constant = constant
         return self._constant
+
+    def _squared_deviations(self, means: np.ndarray, scale: np.ndarray | None) -> np.ndarray:
+        """Sum over samples of ``((x - mean) / scale) ** 2`` for every gene."""
+        squares = np.zeros(self.n_genes)
+        for _, block in self.blocks():
+            dense = np.asarray(block.toarray() if sparse.issparse(block) else block,
+                               dtype=np.float64)
+            if scale is None:
+                deviation = dense - means
+            else:  # huge genes: deviations in exactly rescaled units
+                deviation = dense / scale - means / scale
+            squares += (deviation ** 2).sum(axis=0)
+        return squares
 
     def block_size(self, chunk_size: int | None = None, *, bytes_per_sample: int | None = None,
                    n_jobs: int = 1) -> int:
@@ -136,7 +239,8 @@ class Expression:
         block = self.values[rows]
         if self.lazy:
             block = block.compute() if is_dask_array(block) else block
-            block = _checked_block(block, self.samples[rows], self.genes)
+            block = _checked_block(block, self.samples[rows], self.genes,
+                                   self.reject_negative_sparse)
         if sparse.issparse(block):
             block = sparse.csr_matrix(block)
             block.sort_indices()
@@ -166,7 +270,8 @@ class Expression:
         """A new Expression holding only some samples (same genes)."""
         values = self.values[rows]
         return Expression(values, self.genes, self.samples[rows], self.input_kind, self.dropped,
-                          self.lazy, self.match_names, self._feature_index)
+                          self.lazy, self.match_names, self._feature_index,
+                          None if self.missing is None else self.missing[rows])
 
     def reorder_genes(self, genes: pd.Index) -> Expression:
         """The same samples with genes reordered to ``genes`` (which must be the same set)."""
@@ -182,7 +287,8 @@ class Expression:
             return self
         return Expression(self.values[:, where], genes, self.samples, self.input_kind,
                           self.dropped, self.lazy,
-                          None if self.match_names is None else self.match_names[where])
+                          None if self.match_names is None else self.match_names[where],
+                          missing=self.missing)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -202,16 +308,33 @@ def is_backed_dataset(values: Any) -> bool:
                                          hasattr(values, "group"))
 
 
-def _checked_block(block: Any, samples: pd.Index, genes: pd.Index) -> Any:
-    """Validate one block read from a lazy source (dtype, NaN/inf)."""
+def _checked_block(block: Any, samples: pd.Index, genes: pd.Index,
+                   reject_negative_sparse: str | None = None) -> Any:
+    """Validate one block read from a lazy source (dtype, NaN/inf, negative sparse values)."""
     block = _as_float(block)
     count, bad_genes, bad_samples = _nonfinite_report(block, genes, samples)
     if count:
         raise ValueError(f"expression has {count} NaN/inf values (found while reading samples "
                          f"{[str(s) for s in bad_samples[:5]]}, genes "
-                         f"{[str(g) for g in bad_genes[:5]]}); fix the input first "
-                         "(na='drop_genes' needs an in-memory matrix)")
+                         f"{gene_labels(bad_genes[:5])}); fix the input first "
+                         "(dropping genes or scoring per sample needs an in-memory matrix)")
+    if reject_negative_sparse and sparse.issparse(block):
+        check_sparse_non_negative(block, reject_negative_sparse, "the input")
     return block
+
+
+def check_sparse_non_negative(matrix: Any, method: str, where: str) -> None:
+    """Reject negative stored values of a sparse matrix for methods that rank implicit zeros
+    at the bottom of every sample (ucell, aucell)."""
+    data = matrix.data
+    if data.size and data.min() < 0:
+        raise ValueError(
+            f"{where} is sparse with negative stored values (scaled data?); {method} ranks the "
+            "implicit zeros of sparse input at the bottom of each cell, which negative values "
+            "contradict. Score the log-normalised values instead "
+            f"({hint('layer=... or use_raw=True', '--layer NAME or --use-raw')}), pass a dense "
+            "matrix if negative values are meaningful, or use a method for centred data such "
+            "as zscore")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -271,9 +394,10 @@ def detect_genes_axis(frame: pd.DataFrame, members: Iterable[str] = ()) -> str:
 def _check_unique(names: pd.Index, what: str) -> None:
     if names.has_duplicates:
         dups = names[names.duplicated()].unique()[:5].tolist()
-        hint = (" Collapse them explicitly with fs.ids.collapse(matrix, how='max_mean') or "
-                "how='mean'." if what == "gene" else " Make the sample names unique.")
-        raise ValueError(f"duplicated {what} names: {dups}.{hint}")
+        fix = (hint(" Collapse them explicitly with fs.ids.collapse(matrix, how='max_mean') or "
+                    "how='mean'.", " Collapse them before scoring (e.g. keep the row with the "
+                    "highest mean).") if what == "gene" else " Make the sample names unique.")
+        raise ValueError(f"duplicated {what} names: {dups}.{fix}")
 
 
 def _check_numeric_frame(frame: pd.DataFrame, genes_on: str) -> None:
@@ -294,16 +418,36 @@ def _check_dtype(values: Any) -> None:
 
 
 def _as_float(values: Any) -> Any:
-    """Keep float32/float64; convert integers to float64 (exactly, up to 2**53)."""
+    """Keep float32/float64; cast float16 to float32 (exact), other floats (long double) to
+    float64, integers to float64 (exactly, up to 2**53). See :func:`_cast_note`."""
     _check_dtype(values)
-    if np.issubdtype(values.dtype, np.floating):
+    dtype = values.dtype
+    if dtype in (np.float32, np.float64):
         return values
-    if values.dtype.itemsize >= 8:
+    if dtype == np.float16:
+        return values.astype(np.float32)
+    if np.issubdtype(dtype, np.floating):
+        return values.astype(np.float64)
+    if dtype.itemsize >= 8:
         data = values.data if sparse.issparse(values) else values
         if data.size and np.abs(data).max() > 2**53:
-            raise ValueError("integer values above 2**53 cannot be represented exactly as "
-                             "floats; check the input (overflowed counts?)")
+            _integer_overflow()
     return values.astype(np.float64)
+
+
+def _integer_overflow() -> None:
+    raise ValueError("integer values above 2**53 cannot be represented exactly as floats; "
+                     "check the input (overflowed counts?)")
+
+
+def _cast_note(dtype: np.dtype) -> str | None:
+    """What :func:`_as_float` does to a floating dtype the kernels do not take, for the
+    result's provenance (integers are converted exactly and not noted)."""
+    if dtype == np.float16:
+        return "float16 values cast to float32 (exact)"
+    if np.issubdtype(dtype, np.floating) and dtype not in (np.float32, np.float64):
+        return f"{dtype} values rounded to float64"
+    return None
 
 
 def _nonfinite_report(values: Any, genes: pd.Index, samples: pd.Index) -> tuple[int, list, list]:
@@ -324,24 +468,60 @@ def _nonfinite_report(values: Any, genes: pd.Index, samples: pd.Index) -> tuple[
     return len(rows), gene_list, sample_list
 
 
-def _handle_nonfinite(values, genes, samples, na: str) -> tuple[Any, pd.Index, list[str]]:
-    if na not in ("error", "drop_genes"):
-        raise ValueError(f"na must be 'error' or 'drop_genes', got {na!r}")
+def gene_labels(names: Iterable[str], symbols: dict[str, str] | None = None) -> list[str]:
+    """Gene identifiers for messages, with the official symbol when it differs
+    (``'ENSG00000167468 (GPX4)'``); ``symbols`` maps identifiers to known names (e.g. an
+    AnnData ``gene_symbols`` column), otherwise identifiers are resolved with :mod:`ids`."""
+    names = [str(n) for n in names]
+    if symbols is None:
+        table = ids.resolve(names)
+        symbols = {n: s for n, s, status in table[["input", "symbol", "status"]].itertuples(
+            index=False) if s is not None and status in ids.RESOLVED}
+    return [f"{n} ({symbols[n]})" if symbols.get(n, n) != n else n for n in names]
+
+
+def _handle_nonfinite(values, genes, samples, na: str, symbols: dict[str, str] | None
+                      ) -> tuple[Any, pd.Index, list[str], np.ndarray | None]:
+    """Apply the ``na`` rule. Returns values, genes, dropped genes and (``per_sample``) the
+    number of NaN/inf values per sample."""
+    if na not in NA_RULES:
+        raise ValueError(f"na must be one of {NA_RULES}, got {na!r}")
     count, bad_genes, bad_samples = _nonfinite_report(values, genes, samples)
     if count == 0:
-        return values, genes, []
+        return values, genes, [], None
     if na == "error":
+        fix = hint("na='drop_genes' to drop those genes (reported) or, for rank methods, "
+                   "na='per_sample' to score each sample on the genes it observed",
+                   "--na drop_genes to drop those genes (reported) or, for rank methods, "
+                   "--na per_sample to score each sample on the genes it observed")
         raise ValueError(f"expression has {count} NaN/inf values in {len(bad_genes)} genes "
-                         f"(e.g. {[str(g) for g in bad_genes[:5]]}) and {len(bad_samples)} "
-                         f"samples (e.g. {[str(s) for s in bad_samples[:5]]}). Impute or remove "
-                         "them, or pass na='drop_genes' to drop those genes (reported).")
+                         f"(e.g. {gene_labels(bad_genes[:5], symbols)}) and "
+                         f"{len(bad_samples)} samples (e.g. {[str(s) for s in bad_samples[:5]]})"
+                         f". Impute or remove them, or pass {fix}.")
+    if na == "per_sample":
+        missing = _nonfinite_per_sample(values)
+        empty = np.flatnonzero(missing == values.shape[1])
+        if len(empty):
+            raise ValueError(f"{len(empty)} samples have no finite value at all (e.g. "
+                             f"{[str(s) for s in samples[empty[:5]]]}); remove them")
+        return values, genes, [], missing
     drop = np.isin(genes, bad_genes)
     keep = np.flatnonzero(~drop)
-    warnings.warn(f"na='drop_genes': dropped {int(drop.sum())} genes with NaN/inf values: "
-                  f"{[str(g) for g in bad_genes[:10]]}{' ...' if len(bad_genes) > 10 else ''}",
-                  UserWarning, stacklevel=4)
+    warn(f"{hint(DROP_GENES_API, '--na drop_genes')}: dropped {int(drop.sum())} genes "
+         "with NaN/inf values: "
+         f"{gene_labels(bad_genes[:10], symbols)}"
+         f"{' ...' if len(bad_genes) > 10 else ''}")
     values = values[:, keep]
-    return values, genes[keep], [str(g) for g in bad_genes]
+    return values, genes[keep], [str(g) for g in bad_genes], None
+
+
+def _nonfinite_per_sample(values: Any) -> np.ndarray:
+    """Number of NaN/inf values in each sample (row), ``(n_samples,)`` int."""
+    if sparse.issparse(values):
+        csr = sparse.csr_matrix(values)
+        rows = np.repeat(np.arange(csr.shape[0]), np.diff(csr.indptr))
+        return np.bincount(rows[~np.isfinite(csr.data)], minlength=csr.shape[0])
+    return (~np.isfinite(values)).sum(axis=1)
 
 
 def looks_like_counts(values: Any, sample_size: int = 100_000) -> tuple[bool, float]:
@@ -408,13 +588,17 @@ def as_expression(
         Gene-set members, used to recognise genes when detecting orientation.
     na
         ``"error"`` (default) rejects NaN/inf; ``"drop_genes"`` drops genes carrying them and
-        reports the dropped genes.
+        reports the dropped genes (with their symbols); ``"per_sample"`` keeps them and
+        records each sample's count in ``Expression.missing`` (rank methods then score each
+        sample on the genes it observed).
 
     Raises
     ------
     ValueError, TypeError
         For empty, non-numeric or non-finite input, duplicated gene or sample names, and
-        unknown or ambiguous orientation; the message says how to fix it.
+        unknown or ambiguous orientation; the message says how to fix it. Nullable pandas
+        columns are read with ``pd.NA`` as NaN; float16 is cast to float32 and the cast is
+        recorded in ``input_kind``.
     """
     axis = _normalise_axis(genes_axis)
     match_names = None
@@ -437,23 +621,29 @@ def as_expression(
                          f"{values.shape[1]} genes)")
     _check_unique(gene_names, "gene")
     _check_unique(sample_names, "sample")
+    _check_dtype(values)
+    note = _cast_note(values.dtype)
+    kind = f"{kind}; {note}" if note else kind
     if is_dask_array(values) or is_backed_dataset(values):
         if na != "error":
-            raise ValueError("na='drop_genes' needs an in-memory matrix; backed and dask input "
-                             "is checked block by block while it is read")
-        _check_dtype(values)
+            raise ValueError(f"na={na!r} needs an in-memory matrix; backed and dask input is "
+                             "checked block by block while it is read")
         return Expression(values, gene_names, sample_names, kind, [], lazy=True,
                           match_names=match_names)
     values = _as_float(values)
     kept = gene_names
-    values, gene_names, dropped = _handle_nonfinite(values, gene_names, sample_names, na)
+    symbols = None if match_names is None else dict(zip(map(str, gene_names),
+                                                        map(str, match_names), strict=True))
+    values, gene_names, dropped, missing = _handle_nonfinite(values, gene_names, sample_names,
+                                                             na, symbols)
     if values.shape[1] == 0:
         raise ValueError("no genes left after dropping genes with NaN/inf values")
     if match_names is not None and dropped:
         match_names = match_names[kept.isin(gene_names)]
     if sparse.issparse(values):
         values = sparse.csr_matrix(values)
-    return Expression(values, gene_names, sample_names, kind, dropped, match_names=match_names)
+    return Expression(values, gene_names, sample_names, kind, dropped, match_names=match_names,
+                      missing=missing)
 
 
 def _is_anndata(data: Any) -> bool:
@@ -464,16 +654,26 @@ def _from_frame(frame: pd.DataFrame, axis: str | None, members: Iterable[str]):
     if frame.shape[0] == 0 or frame.shape[1] == 0:
         raise ValueError(f"expression DataFrame is empty (shape {frame.shape})")
     axis = axis or detect_genes_axis(frame, members)
+    _check_numeric_frame(frame, axis)
+    values = _frame_values(frame)
     if axis == "rows":
-        _check_numeric_frame(frame, "rows")
-        values = frame.to_numpy().T
+        values = values.T
         gene_names, sample_names = frame.index, frame.columns
     else:
-        _check_numeric_frame(frame, "columns")
-        values = frame.to_numpy()
         gene_names, sample_names = frame.columns, frame.index
     kind = f"DataFrame (genes on {axis})"
     return values, _str_index(gene_names, "gene"), _str_index(sample_names, "sample"), kind
+
+
+def _frame_values(frame: pd.DataFrame) -> np.ndarray:
+    """The values of a numeric DataFrame as a numpy array. Nullable columns (``Float64``,
+    ``Int64``, ...) become float64 with ``pd.NA`` as NaN (then handled by the ``na`` rule)."""
+    if not any(isinstance(dt, pd.api.extensions.ExtensionDtype) for dt in frame.dtypes):
+        return frame.to_numpy()
+    for column, dtype in frame.dtypes.items():
+        if pd.api.types.is_integer_dtype(dtype) and frame[column].abs().max() > 2**53:
+            _integer_overflow()
+    return frame.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
 def _str_index(index: pd.Index, what: str) -> pd.Index:
@@ -548,7 +748,13 @@ def var_gene_names(var: pd.DataFrame, gene_symbols: str) -> pd.Index:
 def _from_anndata(adata, layer, use_raw, gene_symbols):
     values, var, var_names, where = anndata_matrix(adata, layer, use_raw)
     if values is None:
-        raise ValueError(f"{where} is empty (None)")
+        layers = list(adata.layers.keys())
+        fix = hint(f"layer=NAME (layers: {layers})" if layers else "a matrix in adata.X",
+                   f"--layer NAME (layers: {layers})" if layers else "a matrix in adata.X")
+        if adata.raw is not None:
+            fix += hint(" or use_raw=True", " or --use-raw")
+        raise ValueError(f"{where} is None: the AnnData holds no expression matrix there; "
+                         f"pass {fix}")
     gene_names = _str_index(pd.Index(var_names), "gene")
     match_names = None if gene_symbols is None else var_gene_names(var, gene_symbols)
     if adata.isbacked and where == "adata.X":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -81,16 +82,42 @@ class ScoreResult:
         frame = self.scores.rename_axis("sample").reset_index()
         return frame.melt(id_vars="sample", var_name="column", value_name="value")
 
+    @property
+    def missing(self) -> pd.Series:
+        """Number of NaN/inf values of each sample that its scores did not use
+        (``na="per_sample"``: each sample is ranked on the genes it observed); 0 for every
+        sample otherwise."""
+        counts = self.params.get("missing", {}).get("samples", {})
+        out = pd.Series(0, index=self.scores.index, name="n_missing", dtype=np.int64)
+        for sample, n in counts.items():
+            out[sample] = n
+        return out
+
     def save(self, path: str | Path) -> Path:
         """Write the scores as TSV and coverage + parameters as a JSON sidecar.
 
-        ``scores.tsv`` gets ``scores.tsv.json`` next to it. Returns the TSV path.
+        ``scores.tsv`` gets ``scores.tsv.json`` next to it. Both are written to temporary
+        files first and then renamed, so a failure leaves neither (and no previous pair
+        half-replaced). Returns the TSV path.
         """
         path = Path(path)
-        self.scores.rename_axis("sample").to_csv(path, sep="\t", float_format="%.17g")
-        sidecar = {"params": to_jsonable(self.params),
-                   "coverage": to_jsonable(self.coverage.reset_index().to_dict("records"))}
-        Path(f"{path}.json").write_text(json.dumps(sidecar, indent=2) + "\n", encoding="utf-8")
+        sidecar_path = Path(f"{path}.json")
+        tsv_tmp = path.with_name(f".{path.name}.tmp")
+        json_tmp = sidecar_path.with_name(f".{sidecar_path.name}.tmp")
+        try:
+            sidecar = {"params": to_jsonable(self.params),
+                       "coverage": to_jsonable(self.coverage.reset_index().to_dict("records"))}
+            json_tmp.write_text(json.dumps(sidecar, indent=2) + "\n", encoding="utf-8")
+            self.scores.rename_axis("sample").to_csv(tsv_tmp, sep="\t", float_format="%.17g")
+            os.replace(json_tmp, sidecar_path)
+            try:
+                os.replace(tsv_tmp, path)
+            except OSError:
+                sidecar_path.unlink(missing_ok=True)
+                raise
+        finally:
+            for tmp in (tsv_tmp, json_tmp):
+                tmp.unlink(missing_ok=True)
         return path
 
     @classmethod

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import sys
-import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib import metadata
@@ -23,9 +22,17 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from tqdm.auto import tqdm
 
 from ferroscore import genesets, ids
+from ferroscore._interface import hint, warn
 from ferroscore._version import __version__
 from ferroscore.genesets import GeneSet, Signature
-from ferroscore.matrix import Expression, _checked_block, as_expression, looks_like_counts
+from ferroscore.matrix import (
+    DROP_GENES_API,
+    Expression,
+    _checked_block,
+    as_expression,
+    gene_labels,
+    looks_like_counts,
+)
 from ferroscore.methods import METHODS, Component, Method, make_method
 from ferroscore.result import COVERAGE_COLUMNS, ScoreResult
 from ferroscore.significance import benjamini_hochberg, draw_null, empirical_pvalues
@@ -33,6 +40,7 @@ from ferroscore.significance import benjamini_hochberg, draw_null, empirical_pva
 __all__ = ["FerroptosisScorer", "LazyScoreResult", "score"]
 
 DEFAULT_METHOD = "singscore"
+PER_SAMPLE_API = "na='per_sample'"
 ENGINE_OPTIONS = ("genes_axis", "min_genes", "min_coverage", "na", "n_permutations", "null",
                   "random_state", "chunk_size", "n_jobs", "progress")
 
@@ -54,9 +62,19 @@ def _n_jobs(n_jobs: int | None) -> int:
             return max(1, len(os.sched_getaffinity(0)))
         except AttributeError:  # pragma: no cover - not Linux
             return max(1, os.cpu_count() or 1)
-    if int(n_jobs) < 1:
-        raise ValueError(f"n_jobs must be a positive integer or None, got {n_jobs!r}")
-    return int(n_jobs)
+    return n_jobs
+
+
+def _check_integer(name: str, value: Any, minimum: int, *, none_ok: bool = False) -> None:
+    """Reject anything but an integer >= ``minimum`` (booleans and floats such as 2.5 or 1e3
+    included: nothing is truncated silently)."""
+    if value is None and none_ok:
+        return
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer{' or None' if none_ok else ''}, got "
+                        f"{value!r} ({type(value).__name__})")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
 
 
 @dataclass
@@ -88,7 +106,7 @@ class FerroptosisScorer(TransformerMixin, BaseEstimator):
         Catalogue name, GeneSet, Signature, list of those, or dict name -> genes.
     method
         One of ``singscore`` (default), ``ssgsea``, ``gsva``, ``zscore``, ``plage``, ``ucell``,
-        ``aucell``, ``mean``.
+        ``aucell``, ``mean``, ``wsum``.
     **params
         Engine options (see :func:`score`) and method parameters.
 
@@ -169,7 +187,24 @@ class FerroptosisScorer(TransformerMixin, BaseEstimator):
             params.setdefault("random_state", self.random_state)
         return make_method(self.method, **params)
 
+    def _check_options(self) -> None:
+        """Engine options that can be checked before any data is read."""
+        _check_integer("n_permutations", self.n_permutations, 0)
+        _check_integer("min_genes", self.min_genes, 1)
+        _check_integer("chunk_size", self.chunk_size, 1, none_ok=True)
+        _check_integer("n_jobs", self.n_jobs, 1, none_ok=True)
+        if self.method not in METHODS:
+            raise ValueError(f"unknown method {self.method!r}; available: {', '.join(METHODS)}")
+        if self.na == "per_sample" and not METHODS[self.method].scale_free:
+            rank = [name for name, cls in METHODS.items() if cls.scale_free]
+            raise ValueError(
+                f"na='per_sample' needs a rank method ({', '.join(rank)}), which rank each "
+                f"sample on the genes it observed; {self.method} uses every sample's value of "
+                f"a gene. Use {hint(DROP_GENES_API, '--na drop_genes')} (drops the genes with "
+                "NaN, reported) or impute the missing values")
+
     def _expression(self, data: Any, input_options: dict) -> Expression:
+        self._check_options()
         members = {g for s in genesets.coerce_sets(self.sets) for g in s.genes}
         return as_expression(data, genes_axis=self.genes_axis, na=self.na, members=members,
                              **input_options)
@@ -178,6 +213,7 @@ class FerroptosisScorer(TransformerMixin, BaseEstimator):
         self.method_ = self._make_method()
         self.method_.n_jobs = _n_jobs(self.n_jobs)
         self.sets_ = genesets.coerce_sets(self.sets)
+        self._check_samples(expression)
         self.method_.check_input(expression)
         self._warn_if_counts(expression)
         excluded = (expression.constant_genes() if self.method_.drops_constant_genes
@@ -194,36 +230,78 @@ class FerroptosisScorer(TransformerMixin, BaseEstimator):
                                 "constant_genes_excluded": int(excluded.sum())}
         self.columns_ = self._column_names()
 
+    def _check_samples(self, expression: Expression) -> None:
+        if self.method_.standardises_genes and expression.n_samples < 2:
+            raise ValueError(
+                f"{self.method_.name} standardises every gene over the samples and needs at "
+                f"least 2 samples; got {expression.n_samples}. "
+                + hint("Score it against a reference cohort "
+                       "(fs.FerroptosisScorer(sets, method).fit(reference).transform(sample)) "
+                       "or use a per-sample method (singscore, ucell, aucell)",
+                       "Use a per-sample method (--method singscore, ucell or aucell) or "
+                       "score it together with other samples"))
+
     def _warn_if_counts(self, expression: Expression) -> None:
         if not self.method_.expects_log:
             return
         counts, top = looks_like_counts(expression.values)
         if counts:
-            warnings.warn(
+            warn(
                 f"the values look like raw counts (non-negative integers up to {top:g}); method "
                 f"{self.method_.name!r} expects log-scale data. Log-transform first (e.g. "
                 "log2(x + 1), or sc.pp.normalize_total + sc.pp.log1p), or use a rank-based "
-                "method (singscore, ssgsea, ucell, aucell) or gsva with kcdf='poisson'.",
-                UserWarning, stacklevel=4)
+                "method (singscore, ssgsea, ucell, aucell) or gsva with kcdf='poisson'.")
 
     def _plan(self, gene_set: GeneSet | Signature, expression: Expression,
               excluded: np.ndarray) -> _Plan:
         sides = ([(gene_set.name, gene_set.genes)] if isinstance(gene_set, GeneSet) else
                  [(f"{gene_set.name}_up", gene_set.up.genes),
                   (f"{gene_set.name}_down", gene_set.down.genes)])
+        sides_sets = ([gene_set] if isinstance(gene_set, GeneSet) else
+                      [gene_set.up, gene_set.down])
+        # every member of a catalogue signature, and of a weighted score, is expected
+        strict = self.method_.weighted or (isinstance(gene_set, Signature)
+                                           and gene_set.meta.get("kind") == "signature")
+        n_scorable = expression.n_genes - int(excluded.sum())
         components, located = [], []
-        for name, genes in sides:
+        for (name, genes), side_set in zip(sides, sides_sets, strict=True):
+            self._check_weights(name, side_set)
             found = ids.locate(genes, expression.feature_index,
                                feature_means=expression.gene_means)
             keep = ~excluded[found.indices]
+            weights = None
+            if side_set.weights is not None:
+                by_gene = dict(zip(side_set.genes, side_set.weights, strict=True))
+                weights = np.array([by_gene[g] for g in found.found])[keep]
             component = Component(name, found.indices[keep], len(genes),
-                                  [str(expression.genes[i]) for i in found.indices[~keep]])
-            self._check_coverage(component, found)
+                                  [str(expression.genes[i]) for i in found.indices[~keep]],
+                                  weights)
+            self._check_coverage(component, found, strict)
+            if self.method_.needs_genes_outside and component.size >= n_scorable:
+                raise ValueError(
+                    f"gene set {name!r} covers all {n_scorable} scorable genes of the data; "
+                    f"{self.method_.name} compares a set's genes with the genes outside it, so "
+                    "every sample would get the same meaningless score. Score a matrix with "
+                    "more genes, or a smaller set")
             components.append(component)
             located.append(found)
         return _Plan(gene_set, components, located, [])
 
-    def _check_coverage(self, component: Component, found: ids.Located) -> None:
+    def _check_weights(self, name: str, gene_set: GeneSet) -> None:
+        if self.method_.weighted or gene_set.has_uniform_weights:
+            return
+        options = [hint(f"method={m!r}", f"--method {m}") for m, cls in METHODS.items()
+                   if cls.weighted]
+        magnitudes = sorted({abs(w) for w in gene_set.weights})
+        raise ValueError(
+            f"gene set {name!r} has per-gene weights of different magnitudes "
+            f"({', '.join(f'{w:g}' for w in magnitudes[:5])}"
+            f"{', ...' if len(magnitudes) > 5 else ''}), but method {self.method_.name!r} "
+            "(like its reference implementation) takes no per-gene weights and would ignore "
+            f"them. Use a weighted method ({', '.join(options)}: sum of weight x value), or "
+            "drop the weights (their signs alone, +1/-1, make a signature)")
+
+    def _check_coverage(self, component: Component, found: ids.Located, strict: bool) -> None:
         n_req, n_found = component.n_requested, component.size
         missing = found.missing + component.excluded
         detail = f"missing: {', '.join(missing[:20])}{' ...' if len(missing) > 20 else ''}"
@@ -233,14 +311,17 @@ class FerroptosisScorer(TransformerMixin, BaseEstimator):
             raise ValueError(f"gene set {component.name!r}: {n_found} of {n_req} genes found in "
                              f"the data, fewer than min_genes={self.min_genes}; {detail}")
         if n_found / n_req < self.min_coverage:
-            warnings.warn(f"gene set {component.name!r}: only {n_found} of {n_req} genes found "
-                          f"({n_found / n_req:.0%} < min_coverage={self.min_coverage:.0%}); "
-                          f"{detail}", UserWarning, stacklevel=5)
+            warn(f"gene set {component.name!r}: only {n_found} of {n_req} genes found "
+                 f"({n_found / n_req:.0%} < min_coverage={self.min_coverage:.0%}); "
+                 f"{detail}")
+        elif strict and found.missing:
+            what = ("weighted score" if self.method_.weighted else "catalogue signature")
+            warn(f"gene set {component.name!r}: {len(found.missing)} of {n_req} genes "
+                 f"of this {what} not found in the data ({detail}); it is scored "
+                 f"without them (see {hint('result.coverage', 'the coverage in the .json')})")
 
     def _draw_nulls(self, expression: Expression, excluded: np.ndarray) -> None:
-        n_perm = int(self.n_permutations or 0)
-        if n_perm < 0:
-            raise ValueError(f"n_permutations must be >= 0, got {self.n_permutations!r}")
+        n_perm = self.n_permutations
         if n_perm == 0:
             return
         rng = np.random.default_rng(self.random_state)
@@ -306,29 +387,75 @@ class FerroptosisScorer(TransformerMixin, BaseEstimator):
         return self._result(outputs, expression)
 
     def _result(self, outputs: dict, expression: Expression) -> ScoreResult:
+        diagnostics = {key: outputs.pop(key) for key in self.method_.diagnostics}
+        if "all_tied" in diagnostics:
+            self._warn_tied(diagnostics["all_tied"][:, 0] > 0, expression)
         scores = self._assemble(outputs, expression.samples)
-        return ScoreResult(scores, self._coverage(), self._params(expression))
+        for plan in (p for p in self.plans_ if p.signed):
+            note = self.method_.composite_note(plan.gene_set.name, scores[plan.gene_set.name])
+            if note:
+                warn(note)
+        params = self._params(expression)
+        if expression.missing is not None:
+            params["missing"] = self._missing_report(expression)
+        return ScoreResult(scores, self._coverage(), params)
+
+    def _warn_tied(self, tied: np.ndarray, expression: Expression) -> None:
+        rows = np.flatnonzero(tied)
+        if len(rows):
+            examples = [str(x) for x in expression.samples[rows[:5]]]
+            warn(f"{len(rows)} of {expression.n_samples} samples have the same value for "
+                 f"every gene (e.g. {examples}): their {self.method_.name} scores carry no "
+                 f"information, only the tie rule ({self.method_.tie_rule()}). Check these "
+                 "samples (empty or failed profiles?)")
+
+    def _missing_report(self, expression: Expression) -> dict:
+        """Per-sample NaN/inf counts (``na="per_sample"``) and the set genes they hit, with a
+        warning when there are any."""
+        counts = expression.missing
+        incomplete = np.flatnonzero(counts > 0)
+        samples = {str(expression.samples[i]): int(counts[i]) for i in incomplete}
+        hit: dict[str, int] = {}
+        for component in (c for plan in self.plans_ for c in plan.sides):
+            values = expression.columns(component.indices)
+            for index, n in zip(component.indices, (~np.isfinite(values)).sum(axis=0),
+                                strict=True):
+                if n:
+                    hit[str(expression.genes[index])] = int(n)
+        if samples:
+            labels = gene_labels(list(hit)[:10], expression.symbol_map())
+            genes = ", ".join(f"{label} (in {hit[g]})" for label, g in zip(
+                labels, list(hit)[:10], strict=True)) or "none"
+            warn(f"{hint(PER_SAMPLE_API, '--na per_sample')}: {len(samples)} of "
+                 f"{expression.n_samples} samples have NaN/inf values (up to "
+                 f"{int(counts.max())} of {expression.n_genes} genes in one sample); each "
+                 "was ranked on the genes it observed (counts per sample: "
+                 f"{hint('result.missing', 'params.missing in the .json')}). Set genes "
+                 f"missing in some samples: {genes}")
+        return {"samples": samples, "set_genes": hit}
 
     def _dask_outputs(self, expression: Expression):
         """Method outputs as a lazy dask array: the kernels run per chunk of samples."""
         components = self._components()
         keys = ["score", *self.method_.extras]
+        diagnostics = list(self.method_.diagnostics)
         values = expression.values.rechunk({1: -1})
         method, state = self.method_, self.state_
         samples, genes = expression.samples, expression.genes
+        reject = expression.reject_negative_sparse
 
         def block_outputs(block, block_info=None):
             start, stop = block_info[0]["array-location"][0]
-            checked = _checked_block(block, samples[start:stop], genes)
+            checked = _checked_block(block, samples[start:stop], genes, reject)
             if sparse.issparse(checked):
                 checked = sparse.csr_matrix(checked)
                 checked.sort_indices()
             else:
                 checked = np.ascontiguousarray(checked)
             out = method.transform(checked, components, state)
-            return np.hstack([out[key] for key in keys])
+            return np.hstack([out[key] for key in keys + diagnostics])
 
-        width = len(keys) * len(components)
+        width = len(keys) * len(components) + len(diagnostics)
         lazy = values.map_blocks(block_outputs, dtype=np.float64,
                                  chunks=(values.chunks[0], (width,)), meta=np.empty((0, 0)))
         return lazy, keys, len(components)
@@ -426,6 +553,9 @@ class LazyScoreResult:
         values = np.asarray(self.outputs.compute(**compute_kwargs))
         n = self.n_components
         outputs = {key: values[:, i * n:(i + 1) * n] for i, key in enumerate(self.keys)}
+        end = len(self.keys) * n
+        for i, key in enumerate(self.scorer.method_.diagnostics):
+            outputs[key] = values[:, end + i:end + i + 1]
         outputs = self.scorer.method_.finish(outputs, self.scorer.state_,
                                              self.scorer._n_observed())
         return self.scorer._result(outputs, self.expression)
@@ -476,10 +606,13 @@ def score(
         a list of those, or a dict name -> list of genes. Default ``"ferroptosis_core"``.
     method
         ``singscore`` (default), ``ssgsea``, ``gsva``, ``zscore``, ``plage``, ``ucell``,
-        ``aucell`` or ``mean``. Rank-based and scale-free (any monotone transform of a sample
-        gives the same score): singscore, ssgsea, ucell, aucell. Value-based (expect log-scale
-        data; a warning is raised for data that look like raw counts): gsva (Gaussian kernel),
-        zscore, plage, mean. gsva with ``kcdf="poisson"`` takes counts.
+        ``aucell``, ``mean`` or ``wsum``. Rank-based and scale-free (any monotone transform of
+        a sample gives the same score): singscore, ssgsea, ucell, aucell. Value-based (expect
+        log-scale data; a warning is raised for data that look like raw counts): gsva
+        (Gaussian kernel), zscore, plage, mean, wsum. gsva with ``kcdf="poisson"`` takes
+        counts. Only ``wsum`` (sum of weight x value) uses per-gene weight magnitudes of a
+        GeneSet; the others, like their references, take none and reject a set whose weights
+        differ in magnitude (signs alone make a signature).
     genes, samples
         Names for array input.
     genes_axis
@@ -490,7 +623,12 @@ def score(
     min_coverage
         Warn (naming the missing genes) if a smaller fraction of a set is found.
     na
-        ``"error"`` (default) or ``"drop_genes"`` (drop genes with NaN/inf, reported).
+        NaN/inf values (``pd.NA`` of nullable columns counts as NaN): ``"error"`` (default);
+        ``"drop_genes"`` drops the genes carrying any (reported by identifier and symbol);
+        ``"per_sample"`` (rank methods only) ranks each sample on the genes it observed, so a
+        missing value removes a gene from that sample only; ``result.missing`` and
+        ``params["missing"]`` report the count per sample. On complete data it equals the
+        default exactly.
     n_permutations, null
         Add per-sample empirical p-values (``N_pvalue``) and BH q-values across samples
         (``N_qvalue``) against ``n_permutations`` random sets (``null="uniform"`` or
@@ -508,9 +646,20 @@ def score(
         statistics, e.g. zscore means, are reduced first).
     **params
         Method parameters, e.g. ``center``/``known_direction`` (singscore), ``alpha``,
-        ``normalize``, ``ties`` (ssgsea), ``kcdf``, ``max_diff``, ``abs_ranking``, ``tau``
-        (gsva), ``max_rank``, ``w_neg``, ``missing_genes`` (ucell), ``max_rank_frac``
-        (aucell), ``ctrl_size``, ``n_bins`` (mean).
+        ``normalize``, ``ties`` (ssgsea), ``kcdf``, ``max_diff``, ``abs_ranking``, ``tau``,
+        ``order_free`` (gsva), ``max_rank``, ``w_neg``, ``missing_genes``, ``clip`` (ucell),
+        ``max_rank_frac`` (aucell), ``ctrl_size``, ``n_bins``, ``order_free`` (mean). UCell's
+        composite for a signature is ``UCell(up) - w_neg * UCell(down)`` by default;
+        ``clip=True`` gives UCell's own ``max(0, ...)`` (warned about when mostly 0).
+        ``order_free=True`` makes gsva and mean independent of the order of the samples
+        (their defaults follow GSVA and scanpy, which are not; see the method modules).
+
+    Warns
+    -----
+    UserWarning
+        Low coverage (below ``min_coverage``) and any missing member of a catalogue
+        signature, samples whose genes all tie (rank methods), NaN/inf per sample, a UCell
+        composite clipped to 0 in most samples, data that look like raw counts.
 
     Returns
     -------

@@ -76,7 +76,9 @@ def draw_null(
         start = 0
         for i, side in enumerate(sides):
             genes = drawn[start:start + side.size]
-            out[i].append(Component(f"{side.name}__null{b}", genes, side.n_requested))
+            # a weighted side keeps its weights, in member order, on the random genes
+            out[i].append(Component(f"{side.name}__null{b}", genes, side.n_requested,
+                                    weights=side.weights))
             start += side.size
     return out
 

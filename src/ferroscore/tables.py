@@ -8,9 +8,13 @@ encodes in the same way and reports problems with the same messages.
 
 from __future__ import annotations
 
+import csv
+import gzip
 import io
 import sys
 import warnings
+import zlib
+from collections import Counter
 from pathlib import Path
 from typing import TypeVar
 
@@ -21,36 +25,89 @@ __all__ = ["align_samples", "design_matrix", "read_table"]
 Table = TypeVar("Table", pd.Series, pd.DataFrame)
 JOINS = ("exact", "inner")
 SINGLE_LEVEL = ("error", "drop")
+GZIP_MAGIC = b"\x1f\x8b"
 
 
 def read_table(path: str | Path, *, index_col: int | None = 0,
                float_precision: str | None = "round_trip") -> pd.DataFrame:
-    """Read a CSV or TSV file (optionally gzipped); ``"-"`` reads standard input.
+    """Read a tab- or comma-separated table (optionally gzipped); ``"-"`` reads standard input.
 
-    The separator comes from the extension (``.csv`` or ``.csv.gz``: comma, anything else:
-    tab); on standard input, from the first line.
+    The separator is read from the header line, not from the file name: tab if the header
+    holds a tab, else comma (so a tab-separated file named ``.csv`` reads correctly). The
+    header is checked before pandas sees it: a repeated column name is an error naming it
+    (pandas would silently rename the second ``X`` to ``X.1``).
 
     Parameters
     ----------
     path
-        File path or ``"-"``.
+        File path or ``"-"``. Gzip is recognised by its content (and expected for ``.gz``).
     index_col
         Column holding the row names (``None``: keep all columns as data).
     float_precision
         pandas' float parser. The default ``"round_trip"`` reads values written with 17
         significant digits back bit-equal; ``None`` (pandas' fast parser, within one unit in
         the last place) is about 3x faster on large matrices.
+
+    Raises
+    ------
+    FileNotFoundError, ValueError
+        A missing, empty, damaged (gzip) or non-UTF-8 file, a header without tab or comma
+        (when row names are expected), or repeated column names; each message names the
+        file.
     """
-    if str(path) == "-":
-        text = sys.stdin.read()
-        sep = "\t" if text.split("\n", 1)[0].count("\t") else ","
-        return pd.read_csv(io.StringIO(text), sep=sep, index_col=index_col,
+    name, raw, header = _read_raw(path)
+    sep = "\t" if "\t" in header else ","
+    if sep not in header and index_col is not None:
+        other = next((f" (it looks separated by {c!r})" for c in ";| " if c in header), "")
+        raise ValueError(f"{name}: the header line has no tab or comma{other}, so the table "
+                         "has no data column; ferroscore reads tab- or comma-separated tables")
+    fields = next(csv.reader([header], delimiter=sep))
+    repeated = sorted(f for f, n in Counter(fields).items() if f and n > 1)
+    if repeated:
+        raise ValueError(f"{name}: repeated column names {repeated[:5]}"
+                         f"{' ...' if len(repeated) > 5 else ''} in the header; every column "
+                         "(sample or gene) must be named once")
+    try:
+        return pd.read_csv(io.BytesIO(raw), sep=sep, index_col=index_col, encoding="utf-8-sig",
                            float_precision=float_precision)
-    file = Path(path)
-    if not file.exists():
-        raise FileNotFoundError(f"no such file: {path}")
-    sep = "," if file.name.lower().removesuffix(".gz").endswith(".csv") else "\t"
-    return pd.read_csv(file, sep=sep, index_col=index_col, float_precision=float_precision)
+    except pd.errors.ParserError as error:
+        message = str(error).strip().splitlines()[-1]
+        raise ValueError(f"{name}: not a {'tab' if sep == chr(9) else 'comma'}-separated "
+                         f"table ({message})") from None
+
+
+def _read_raw(path: str | Path) -> tuple[str, bytes, str]:
+    """A table's display name, its (decompressed, UTF-8-checked) bytes and its header line."""
+    if str(path) == "-":
+        stream = getattr(sys.stdin, "buffer", None)  # a text stream when replaced in tests
+        raw = stream.read() if stream is not None else sys.stdin.read().encode("utf-8")
+        name = "standard input"
+    else:
+        file = Path(path)
+        if not file.exists():
+            raise FileNotFoundError(f"no such file: {path}")
+        if file.is_dir():
+            raise ValueError(f"{path} is a folder, not a table")
+        name, raw = str(path), file.read_bytes()
+    if raw[:2] == GZIP_MAGIC:
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as error:
+            raise ValueError(f"{name}: cannot decompress it as gzip ({error}); the file is "
+                             "damaged or incomplete") from None
+    elif name.endswith(".gz"):
+        raise ValueError(f"{name}: named .gz but not gzip-compressed")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        raise ValueError(f"{name}: not UTF-8 text (byte 0x{raw[error.start]:02x} at byte offset "
+                         f"{error.start}, line {line}); save it as UTF-8") from None
+    if not text.strip():
+        raise ValueError(f"{name} is empty" + (" (nothing was piped in)"
+                                               if name == "standard input" else ""))
+    header = text.lstrip("\r\n").split("\n", 1)[0].rstrip("\r")
+    return name, raw, header
 
 
 def align_samples(left: Table, right: pd.DataFrame, *, join: str, left_name: str,

@@ -11,21 +11,18 @@ is never written.
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
 
 from ferroscore import genesets, ids
-from ferroscore.matrix import anndata_matrix, is_backed_dataset, is_dask_array, var_gene_names
+from ferroscore._interface import warn
+from ferroscore.matrix import anndata_matrix, var_gene_names
 from ferroscore.result import ScoreResult, set_names, to_jsonable
 from ferroscore.scoring import score as score_matrix
 
 __all__ = ["score", "score_axes"]
-
-NON_NEGATIVE_METHODS = ("ucell", "aucell")
 
 
 def _use_raw(adata, use_raw: bool | None, layer: str | None) -> bool:
@@ -33,20 +30,6 @@ def _use_raw(adata, use_raw: bool | None, layer: str | None) -> bool:
     if use_raw is not None:
         return use_raw
     return layer is None and adata.raw is not None
-
-
-def _check_non_negative(matrix: Any, method: str, where: str) -> None:
-    if method not in NON_NEGATIVE_METHODS:
-        return
-    if is_backed_dataset(matrix) or is_dask_array(matrix):
-        sample = matrix[: min(matrix.shape[0], 200)]
-        matrix = sample.compute() if is_dask_array(sample) else sample
-    data = matrix.data if sparse.issparse(matrix) else np.asarray(matrix)
-    if data.size and np.nanmin(data) < 0:
-        raise ValueError(f"{where} has negative values (scaled data?); {method} ranks expression "
-                         "and expects non-negative values, with zeros at the bottom. Score the "
-                         "log-normalised values instead (layer=... or use_raw=True), or use a "
-                         "method for centred data such as zscore")
 
 
 def _uns_safe(value: Any) -> Any:
@@ -73,21 +56,6 @@ def _coverage_table(coverage: pd.DataFrame) -> pd.DataFrame:
     for column in ("mapped_aliases", "ambiguous"):
         flat[column] = flat[column].map(lambda d: "; ".join(f"{k}->{v}" for k, v in d.items()))
     return flat.astype(dict.fromkeys(("set", "side"), str))
-
-
-def _warn_if_clipped(result: ScoreResult, key_added: str) -> None:
-    if result.params["method"] != "ucell" or not result.params["parameters"]["clip"]:
-        return
-    for entry in result.params["sets"]:
-        if entry["type"] != "signature":
-            continue
-        zero = float((result.scores[entry["name"]] == 0).mean())
-        if zero > 0.9:
-            name = _obs_name(entry["name"], result, key_added)
-            warnings.warn(f"UCell's signed score max(0, up - w_neg * down) is 0 in {zero:.0%} of "
-                          f"cells for {entry['name']!r}: its suppressors outrank its drivers. "
-                          f"See {name}_up / {name}_down, or pass clip=False for the "
-                          "unclipped difference.", UserWarning, stacklevel=3)
 
 
 def _obs_name(column: str, result: ScoreResult, key_added: str) -> str:
@@ -119,6 +87,11 @@ def score(
         As for :func:`ferroscore.score` (default ``"ferroptosis_core"``).
     method
         Scoring method; default ``"ucell"`` (single cells). See :func:`ferroscore.score`.
+        For a signature, UCell's composite is the difference ``UCell(up) - w_neg *
+        UCell(down)`` (in [-w_neg, 1]); ``clip=True`` gives UCell's own signed score
+        ``max(0, up - w_neg * down)``, which is 0 in most cells when broadly expressed
+        suppressors outrank the drivers (94-96% of the HSMM myoblasts for ``ferroptosis_core``;
+        a warning says so).
     key_added
         Name of the score column. One set writes ``obs[key_added]`` (and ``_up``, ``_down``,
         ``_pvalue``, ``_qvalue``, extras); several sets write ``obs[f"{key_added}_{column}"]``.
@@ -143,14 +116,11 @@ def score(
                              "or score the backed AnnData in place (only obs and uns change)")
         adata = adata.copy()
     raw = _use_raw(adata, use_raw, layer)
-    matrix, _, _, where = anndata_matrix(adata, layer, raw)
-    _check_non_negative(matrix, method, where)
     result = score_matrix(adata, sets, method, layer=layer, use_raw=raw,
                           gene_symbols=gene_symbols, **params)
     for column in result.scores.columns:
         adata.obs[_obs_name(column, result, key_added)] = result.scores[column].to_numpy(
             dtype=np.float64)
-    _warn_if_clipped(result, key_added)
     adata.uns[key_added] = {
         "params": _uns_safe({**result.params, "layer": layer, "use_raw": raw,
                              "obs_columns": [_obs_name(c, result, key_added)
@@ -190,17 +160,15 @@ def score_axes(
     if unknown:
         raise KeyError(f"unknown axes {unknown}; available: {', '.join(table['name'])}")
     raw = _use_raw(adata, use_raw, layer)
-    matrix, var, var_names, where = anndata_matrix(adata, layer, raw)
+    _, var, var_names, _ = anndata_matrix(adata, layer, raw)
     features = var_gene_names(var, gene_symbols) if gene_symbols else var_names
     index = ids.FeatureIndex([str(f) for f in features], allow_duplicates=bool(gene_symbols))
     present = [n for n in names if ids.locate(genesets.load(n).genes, index).n_found > 0]
     skipped = [n for n in names if n not in present]
     if skipped:
-        warnings.warn(f"axes without any gene in the data were skipped: {skipped}",
-                      UserWarning, stacklevel=2)
+        warn(f"axes without any gene in the data were skipped: {skipped}")
     if not present:
         raise ValueError("none of the pathway axes has a gene in the data")
-    _check_non_negative(matrix, method, where)
     result = score_matrix(adata, present, method, layer=layer, use_raw=raw,
                           gene_symbols=gene_symbols, **{"min_coverage": 0, **params})
     frame = result.scores[present].astype(np.float64)

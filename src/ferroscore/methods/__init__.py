@@ -11,6 +11,7 @@
 | aucell | AUCell normalised AUC (ties averaged) | yes | yes |
 | mean | scanpy score_genes (control genes) | no | no |
 | pca | R prcomp (PC1 + PC2 of the set's genes, sign oriented) | no | no |
+| wsum | weighted sum of values (linear risk scores) | no | yes |
 """
 
 from __future__ import annotations
@@ -24,11 +25,12 @@ from ferroscore.methods.plage import PLAGE
 from ferroscore.methods.singscore import Singscore
 from ferroscore.methods.ssgsea import SsGSEA
 from ferroscore.methods.ucell import UCell
+from ferroscore.methods.wsum import WeightedSum
 from ferroscore.methods.zscore import ZScore
 
 METHODS: dict[str, type[Method]] = {
     cls.name: cls for cls in (Singscore, SsGSEA, GSVA, ZScore, PLAGE, UCell, AUCell, ControlMean,
-                              PCAScore)
+                              PCAScore, WeightedSum)
 }
 
 __all__ = ["METHODS", "Component", "Method", "make_method"]

@@ -119,6 +119,11 @@ class RankCounts:
         """Ascending ranks with ties averaged."""
         return (self.lo + 1 + self.hi) / 2.0
 
+    def all_tied(self) -> np.ndarray:
+        """``(n, 1)`` float: 1.0 for samples whose genes all share one value, else 0.0."""
+        tied = (self.lo[:, :1] == 0) & (self.hi[:, :1] == self.n_genes)
+        return tied.astype(np.float64)
+
     def row_order_position(self) -> np.ndarray:
         """Ascending position when tied genes are ordered by row index, as R ``order()``
         places them when sorting decreasingly (the first tied row gets the highest position)."""

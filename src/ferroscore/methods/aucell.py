@@ -9,7 +9,9 @@ genes count, as in AUCell.
 Ties: AUCell R breaks ties at random (``colRanks(ties.method="random")``), so its scores change
 with the seed when ties reach the top ``t`` genes. ferroscore gives tied genes their average
 rank instead, which is deterministic and invariant to the order of the genes; on data without
-ties among the top genes the two agree exactly.
+ties among the top genes the two agree exactly. As for UCell, sparse input must not hold
+negative stored values (implicit zeros rank at the bottom); dense input may hold any finite
+values.
 """
 
 from __future__ import annotations
@@ -20,13 +22,19 @@ import numpy as np
 
 from ferroscore.methods._ranks import rank_counts
 from ferroscore.methods.base import Component, Method, gather_by_size
+from ferroscore.methods.ucell import check_ranked_zeros
 
 
 class AUCell(Method):
     name = "aucell"
     scale_free = True
     expects_log = False
+    needs_genes_outside = True
+    diagnostics = ("all_tied",)
     defaults = {"max_rank_frac": 0.05}
+
+    def check_input(self, expression) -> None:
+        check_ranked_zeros(self, expression)
 
     def validate(self) -> None:
         frac = self.params["max_rank_frac"]
@@ -52,4 +60,4 @@ class AUCell(Method):
             best = np.arange(1, min(group.k, threshold - 1) + 1)
             max_area = float((threshold - best).sum())
             score[:, group.members] = area[:, group.local].sum(axis=2) / max_area
-        return {"score": score}
+        return {"score": score, "all_tied": counts.all_tied()}

@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
+from scipy import sparse
 
-__all__ = ["Component", "Method", "SizeGroup", "gather_by_size"]
+__all__ = ["Component", "Method", "SizeGroup", "gather_by_size", "score_observed"]
 
 
 @dataclass
@@ -37,12 +38,16 @@ class Component:
         Positions of the found genes among the expression's genes.
     n_requested
         Number of genes the set asked for (UCell imputes the missing ones).
+    excluded
+        Found genes the method left out (constant genes for gsva, zscore, plage).
     """
 
     name: str
     indices: np.ndarray
     n_requested: int
     excluded: list[str] = field(default_factory=list)
+    #: Per-gene weights aligned with ``indices`` (used by weighted methods only).
+    weights: np.ndarray | None = None
 
     @property
     def size(self) -> int:
@@ -99,6 +104,17 @@ class Method:
     #: Genes with constant expression over the reference are removed first (as GSVA does for
     #: gsva, zscore and plage).
     drops_constant_genes: ClassVar[bool] = False
+    #: A set must leave genes outside it: the score compares the set's genes with the rest
+    #: (ranks, walks), so a set covering every gene gets the same undefined score everywhere.
+    needs_genes_outside: ClassVar[bool] = False
+    #: Per-gene weight magnitudes enter the score. Other methods use only the weights' signs
+    #: (a set with both signs is a signature) and reject non-uniform magnitudes.
+    weighted: ClassVar[bool] = False
+    #: The score is standardised over the reference samples (needs at least two of them).
+    standardises_genes: ClassVar[bool] = False
+    #: Per-sample diagnostics that ``transform`` returns besides the scores, as
+    #: ``(n_block, 1)`` arrays (``"all_tied"``: 1 for a sample whose genes all tie).
+    diagnostics: ClassVar[tuple[str, ...]] = ()
 
     #: Worker threads the engine allows for work inside ``fit`` (set by the engine).
     n_jobs: int = 1
@@ -138,10 +154,21 @@ class Method:
     def transform(self, block, components: list[Component], state: dict) -> dict[str, np.ndarray]:
         raise NotImplementedError
 
+    def tie_rule(self) -> str:
+        """How tied genes are ranked (for messages about tied samples)."""
+        return "tied genes share their average rank"
+
     def transform_rows(self, expression, rows: slice, components: list[Component],
                        state: dict) -> dict[str, np.ndarray]:
-        """Scores of ``expression``'s samples ``rows``; by default :meth:`transform` of them."""
-        return self.transform(expression.rows(rows), components, state)
+        """Scores of ``expression``'s samples ``rows``: :meth:`transform` of them, with the
+        samples that have NaN/inf values (``na="per_sample"``) each scored on its observed
+        genes (see :func:`score_observed`)."""
+        out = self.transform(expression.rows(rows), components, state)
+        if expression.missing is not None:
+            for i in np.flatnonzero(expression.missing[rows] > 0):
+                score_observed(self, expression.rows(slice(rows.start + i, rows.start + i + 1)),
+                               components, state, out, i)
+        return out
 
     def finish(self, outputs: dict[str, np.ndarray], state: dict,
                n_observed: int) -> dict[str, np.ndarray]:
@@ -156,6 +183,41 @@ class Method:
         """Composite of a signature: by default ``score(up) - score(down)``."""
         return {"score": up["score"] - down["score"]}
 
+    def composite_note(self, name: str, composite: np.ndarray) -> str | None:
+        """A warning about a signature's composite scores (e.g. mostly clipped), or None."""
+        return None
+
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
         return f"{type(self).__name__}({args})"
+
+
+def score_observed(method: Method, row, components: list[Component], state: dict,
+                   out: dict[str, np.ndarray], i: int) -> None:
+    """Score one sample on the genes it observed, writing into row ``i`` of ``out``.
+
+    The sample's NaN/inf genes are removed, so it is ranked among its ``N`` observed genes and
+    each set keeps only its observed members; a set with no observed member gets NaN. This is
+    exactly the score of that sample alone after dropping its missing genes.
+    """
+    dense = row.toarray() if sparse.issparse(row) else np.asarray(row)
+    observed = np.isfinite(dense[0])
+    position = np.cumsum(observed) - 1
+    kept, local = [], []
+    for j, comp in enumerate(components):
+        present = observed[comp.indices]
+        if present.any():
+            kept.append(j)
+            local.append(Component(comp.name, position[comp.indices[present]],
+                                   comp.n_requested, comp.excluded,
+                                   None if comp.weights is None else comp.weights[present]))
+    scores = {}
+    if local:
+        scores = method.transform(np.ascontiguousarray(dense[:, observed]), local, state)
+    for key, values in out.items():
+        if key in method.diagnostics:
+            values[i] = scores[key][0] if local else 0.0
+        else:
+            values[i] = np.nan
+            if local:
+                values[i, kept] = scores[key][0]

@@ -17,6 +17,19 @@ The kernel step is O(genes x samples x reference samples); it runs in compiled l
 chunks of genes in threads. When the scored samples are the reference (a plain ``fs.score``
 call), each pair of samples is looked up once (see :func:`_gaussian_statistic_self`), with
 results bit-identical to the pairwise loop.
+
+Sample order. GSVA sums each gene's kernel terms in sample order, so reordering the samples
+changes the statistic in its last bits; genes whose statistics are mathematically tied (common,
+since the terms come from a lookup table) then swap places in the walk, and scores move (by up
+to 1.5e-4 on GSE1992, as GSVA 1.46 itself does). ``order_free=True`` removes both dependencies:
+each gene's terms are summed in the order of its sorted reference values, and genes with equal
+statistics enter the walk together (one step, at their average rank weight) instead of in row
+order; the score is then invariant to the order of samples and of genes. Without ties between
+statistics the walk is GSVA's. The default stays GSVA's rule, which the conformance tests check.
+
+Genes with values beyond :data:`~ferroscore.matrix.LARGE` are divided by a power of two
+(exactly) before the Gaussian kernel, so their SD cannot overflow and the statistic stays
+invariant to scaling a gene.
 """
 
 from __future__ import annotations
@@ -27,6 +40,7 @@ import numba
 import numpy as np
 from scipy import sparse, special
 
+from ferroscore.matrix import power_of_two_scale
 from ferroscore.methods._ranks import rank_counts
 from ferroscore.methods.base import Component, Method, gather_by_size
 
@@ -161,29 +175,37 @@ def _ecdf_statistic(ref: np.ndarray, test: np.ndarray) -> np.ndarray:
     return out
 
 
-def walk_scores(position: np.ndarray, weight: np.ndarray, p: int, *, max_diff: bool,
-                abs_ranking: bool) -> np.ndarray:
+def walk_scores(before: np.ndarray, through: np.ndarray, weight: np.ndarray, p: int, *,
+                max_diff: bool, abs_ranking: bool) -> np.ndarray:
     """Walk statistic for groups of equal-size sets.
+
+    Every set gene sits in a block of genes with its statistic: ``before`` genes come strictly
+    earlier in the descending order, ``through`` genes come no later. GSVA's row-order rule
+    makes every block one gene (``through = before + 1``, the 1-based position). A longer
+    block is walked as one step, so the walk is evaluated only at block ends (for its maximum)
+    and block starts (for its minimum): the expected walk over the orders of the tied genes.
 
     Parameters
     ----------
-    position
-        ``(..., k)`` descending-order positions (1-based, distinct) of the set genes.
+    before, through
+        ``(..., k)`` counts of genes strictly before / up to each set gene's block.
     weight
         ``(..., k)`` step weights ``r ** tau`` of the same genes.
     p
         Number of genes in the ranking.
     """
-    k = position.shape[-1]
-    order = np.argsort(position, axis=-1)
-    pos = np.take_along_axis(position, order, axis=-1)
+    k = before.shape[-1]
+    order = np.argsort(before, axis=-1)
+    start = np.take_along_axis(before, order, axis=-1)
+    end = np.take_along_axis(through, order, axis=-1)
     w = np.take_along_axis(weight, order, axis=-1)
     cum = np.cumsum(w, axis=-1)
     walk_in = cum / cum[..., -1:]
-    misses = (pos - np.arange(1, k + 1)) / (p - k)
-    at_hits = walk_in - misses
+    hits = np.arange(1, k + 1)
+    # the last set gene of a block reaches the block's end; the first starts at its start
+    at_hits = walk_in - (end - hits) / (p - k)
     before_hits = np.concatenate([np.zeros_like(walk_in[..., :1]), walk_in[..., :-1]],
-                                 axis=-1) - misses
+                                 axis=-1) - (start - (hits - 1)) / (p - k)
     top = np.maximum(at_hits.max(axis=-1), 0.0)
     bottom = np.minimum(before_hits.min(axis=-1), 0.0)
     if max_diff:
@@ -194,7 +216,10 @@ def walk_scores(position: np.ndarray, weight: np.ndarray, p: int, *, max_diff: b
 class GSVA(Method):
     name = "gsva"
     drops_constant_genes = True
-    defaults = {"kcdf": "gaussian", "max_diff": True, "abs_ranking": False, "tau": 1.0}
+    standardises_genes = True
+    needs_genes_outside = True
+    defaults = {"kcdf": "gaussian", "max_diff": True, "abs_ranking": False, "tau": 1.0,
+                "order_free": False}
 
     def validate(self) -> None:
         kcdf = str(self.params["kcdf"]).lower()
@@ -204,6 +229,9 @@ class GSVA(Method):
         self.params["kcdf"] = kcdf
         if self.params["tau"] < 0:
             raise ValueError(f"gsva tau must be >= 0, got {self.params['tau']!r}")
+        if not isinstance(self.params["order_free"], bool):
+            raise ValueError(f"gsva order_free must be True or False, got "
+                             f"{self.params['order_free']!r}")
 
     @property
     def expects_log(self) -> bool:  # type: ignore[override]
@@ -231,22 +259,35 @@ class GSVA(Method):
         dense = expression.dense()
         # genes x samples, contiguous per gene; a view when the input already is (DataFrame)
         ref_t = np.ascontiguousarray(dense.T if keep.all() else dense.T[keep])
-        state = {"keep": keep, "new_index": np.cumsum(keep) - 1, "reference": ref_t,
-                 "bandwidth": gsva_sd(ref_t.T) / 4.0}
+        scale = np.ones(ref_t.shape[0])
+        if self.params["kcdf"] == "gaussian":
+            scale = power_of_two_scale(np.abs(ref_t).max(axis=1, initial=0.0))
+            if (scale != 1.0).any():
+                ref_t = ref_t / scale[:, None]
+        # order_free: each gene's kernel terms are summed in the order of its sorted values
+        kernel_ref = np.sort(ref_t, axis=1) if self.params["order_free"] else ref_t
+        state = {"keep": keep, "new_index": np.cumsum(keep) - 1, "reference": kernel_ref,
+                 "bandwidth": gsva_sd(kernel_ref.T) / 4.0, "scale": scale}
         if self_reference:
-            # the scored samples are the reference: compute their statistic once, by pairs
-            state["self_statistic"] = self._self_statistic(ref_t, state["bandwidth"])
+            # the scored samples are the reference: compute their statistic once
+            state["self_statistic"] = self._self_statistic(ref_t, kernel_ref, state["bandwidth"])
             state["self_expression"] = expression
         return state
 
-    def _self_statistic(self, ref_t: np.ndarray, bandwidth: np.ndarray) -> np.ndarray:
+    def _self_statistic(self, ref_t: np.ndarray, kernel_ref: np.ndarray,
+                        bandwidth: np.ndarray) -> np.ndarray:
         if self.params["kcdf"] != "gaussian":
-            return self._statistic_t(ref_t, ref_t, bandwidth).T.copy()
+            return self._statistic_t(kernel_ref, ref_t, bandwidth).T.copy()
         chunks = np.array_split(np.arange(ref_t.shape[0]), max(1, 8 * self.n_jobs))
         out = np.empty((ref_t.shape[1], ref_t.shape[0]))
 
         def work(genes: np.ndarray) -> None:
-            if len(genes):
+            if not len(genes):
+                return
+            if self.params["order_free"]:
+                out[:, genes] = _gaussian_statistic(kernel_ref[genes], ref_t[genes],
+                                                    bandwidth[genes], NORMAL_TABLE).T
+            else:  # by pairs, each looked up once
                 out[:, genes] = _gaussian_statistic_self(ref_t[genes], bandwidth[genes],
                                                          NORMAL_TABLE, _TILE)
 
@@ -266,8 +307,11 @@ class GSVA(Method):
     def statistic(self, block, state: dict) -> np.ndarray:
         """``(n_block, p_kept)`` log-odds CDF statistic of each gene in each sample."""
         dense = block.toarray() if sparse.issparse(block) else block
-        test_t = np.ascontiguousarray(np.asarray(dense, dtype=np.float64)[:, state["keep"]].T)
-        stat = self._statistic_t(state["reference"], test_t, state["bandwidth"])
+        test_t = np.asarray(dense, dtype=np.float64)[:, state["keep"]].T
+        if (state["scale"] != 1.0).any():
+            test_t = test_t / state["scale"][:, None]
+        stat = self._statistic_t(state["reference"], np.ascontiguousarray(test_t),
+                                 state["bandwidth"])
         return np.ascontiguousarray(stat.T)
 
     def transform_rows(self, expression, rows: slice, components: list[Component],
@@ -285,15 +329,21 @@ class GSVA(Method):
         local_components = [Component(c.name, state["new_index"][c.indices], c.n_requested)
                             for c in components]
         union, groups = gather_by_size(local_components)
-        counts = rank_counts(stat, union, ties=True)
-        ascending = counts.row_order_position()
-        descending = p - ascending + 1
+        if self.params["order_free"]:  # tied statistics form one block, at their average rank
+            counts = rank_counts(stat, union)
+            ascending = counts.average_rank()
+            before, through = p - counts.hi, p - counts.lo
+        else:  # GSVA: ties in row order, every gene its own position
+            counts = rank_counts(stat, union, ties=True)
+            ascending = counts.row_order_position()
+            through = p - ascending + 1
+            before = through - 1
         weight = np.abs(ascending - p / 2.0) ** self.params["tau"]
         score = np.empty((stat.shape[0], len(components)))
         for group in groups:
             if group.k >= p:
                 raise ValueError(f"a gene set covers all {p} genes; GSVA needs genes outside it")
             score[:, group.members] = walk_scores(
-                descending[:, group.local], weight[:, group.local], p,
+                before[:, group.local], through[:, group.local], weight[:, group.local], p,
                 max_diff=self.params["max_diff"], abs_ranking=self.params["abs_ranking"])
         return {"score": score}

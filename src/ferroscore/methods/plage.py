@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from ferroscore.methods.base import Component, gather_by_size
-from ferroscore.methods.zscore import Standardised, standardise
+from ferroscore.methods.zscore import Standardised, standardise, zscores
 
 
 class PLAGE(Standardised):
@@ -25,7 +25,7 @@ class PLAGE(Standardised):
         state = super().fit(expression, components, self_reference=self_reference,
                             n_observed=n_observed)
         union = state["union"]
-        z = (expression.columns(union) - state["mean"]) / state["sd"]
+        z = zscores(expression.columns(union), state, np.arange(len(union)))
         loadings = []
         for comp in components:
             cols = np.searchsorted(union, comp.indices)

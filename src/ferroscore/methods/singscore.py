@@ -43,12 +43,18 @@ class Singscore(Method):
     name = "singscore"
     scale_free = True
     expects_log = False
+    needs_genes_outside = True
     extras = ("dispersion",)
+    diagnostics = ("all_tied",)
     defaults = {"center": True, "known_direction": True}
+
+    def tie_rule(self) -> str:
+        return "tied genes share their minimum rank (singscore's rankGenes)"
 
     def transform(self, block, components: list[Component], state: dict) -> dict[str, np.ndarray]:
         union, groups = gather_by_size(components)
-        ranks = rank_counts(block, union).min_rank()
+        counts = rank_counts(block, union)
+        ranks = counts.min_rank()
         p = block.shape[1]
         known = self.params["known_direction"]
         offset = -0.5 if (self.params["center"] and known) else 0.0
@@ -60,6 +66,9 @@ class Singscore(Method):
         for group in groups:
             sub = ranks[:, group.local]  # (n, members, k)
             k = group.k
+            if k >= p:
+                raise ValueError(f"a gene set covers all {p} genes; singscore needs genes "
+                                 "outside it")
             if known:
                 low, up = _bounds(k, p)
             else:
@@ -67,7 +76,7 @@ class Singscore(Method):
             score[:, group.members] = (sub.mean(axis=2) - low) / (up - low) + offset
             med = np.median(sub, axis=2, keepdims=True)
             dispersion[:, group.members] = MAD_CONSTANT * np.median(np.abs(sub - med), axis=2)
-        return {"score": score, "dispersion": dispersion}
+        return {"score": score, "dispersion": dispersion, "all_tied": counts.all_tied()}
 
     def combine(self, up: dict, down: dict) -> dict:
         if not self.params["known_direction"]:

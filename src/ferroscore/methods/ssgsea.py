@@ -7,7 +7,10 @@ order. The walk sum has a closed form: with ``q_g`` the ascending position of se
     ES = sum(w q) / sum(w) - (p (p + 1) / 2 - sum(q)) / (p - k).
 
 With ``normalize=True`` scores are divided by the range (max - min) of the raw scores over all
-sets and samples of the call, or of the reference cohort when scoring against one.
+sets and samples of the call, or of the reference cohort when scoring against one. That range
+needs at least :data:`MIN_NORMALISING_SAMPLES` samples: with one sample a signature's composite
+is exactly -1 or 1, with two every difference between the samples is a fixed fraction of the
+range; fewer samples are an error (score raw, ``normalize=False``, or against a reference).
 
 ``ties="average_position"`` is ferroscore's order-invariant variant: tied genes get their
 average rank for both the weight and the position, so permuting the rows of the matrix cannot
@@ -18,15 +21,38 @@ from __future__ import annotations
 
 import numpy as np
 
+from ferroscore._interface import hint
 from ferroscore.methods._ranks import rank_counts
 from ferroscore.methods.base import Component, Method, gather_by_size
+
+#: Fewest samples over which ssGSEA's range normalisation is accepted.
+MIN_NORMALISING_SAMPLES = 3
+
+
+def _check_normalising_samples(n_samples: int) -> None:
+    if n_samples < MIN_NORMALISING_SAMPLES:
+        raise ValueError(
+            f"ssgsea normalisation divides by the range of the raw scores over the samples; "
+            f"with {n_samples} sample{'s' if n_samples > 1 else ''} it is degenerate (one "
+            "sample: a signature scores exactly -1 or 1). It needs at least "
+            f"{MIN_NORMALISING_SAMPLES} samples: score raw with "
+            f"{hint('normalize=False', '--param normalize=false')}, score against a reference "
+            "cohort, or add samples")
 
 
 class SsGSEA(Method):
     name = "ssgsea"
     scale_free = True
     expects_log = False
+    needs_genes_outside = True
+    diagnostics = ("all_tied",)
     defaults = {"alpha": 0.25, "normalize": True, "ties": "row_order"}
+
+    def tie_rule(self) -> str:
+        if self.params["ties"] == "row_order":
+            return ("tied genes are ordered by their row in the matrix, GSVA's rule, so the "
+                    "score changes with the gene order; ties='average_position' is order-free")
+        return "tied genes share their average position"
 
     def validate(self) -> None:
         if self.params["ties"] not in ("row_order", "average_position"):
@@ -43,10 +69,11 @@ class SsGSEA(Method):
             n_observed: int) -> dict:
         if not self.params["normalize"] or self_reference:
             return {"range": None}
+        _check_normalising_samples(expression.n_samples)
         observed = components[:n_observed]
-        raw = np.vstack([self.transform(block, observed, {})["score"]
-                         for _, block in expression.blocks()])
-        return {"range": float(raw.max() - raw.min())}
+        raw = np.vstack([self.transform_rows(expression, rows, observed, {})["score"]
+                         for rows in expression.block_slices()])
+        return {"range": float(np.nanmax(raw) - np.nanmin(raw))}
 
     def transform(self, block, components: list[Component], state: dict) -> dict[str, np.ndarray]:
         union, groups = gather_by_size(components)
@@ -69,15 +96,16 @@ class SsGSEA(Method):
             q = position[:, group.local]
             score[:, group.members] = ((w * q).sum(axis=2) / w.sum(axis=2)
                                        - (total - q.sum(axis=2)) / (p - k))
-        return {"score": score}
+        return {"score": score, "all_tied": counts.all_tied()}
 
     def finish(self, outputs: dict, state: dict, n_observed: int) -> dict:
         if not self.params["normalize"]:
             return outputs
         span = state.get("range")
         if span is None:
+            _check_normalising_samples(outputs["score"].shape[0])
             observed = outputs["score"][:, :n_observed]
-            span = float(observed.max() - observed.min())
+            span = float(np.nanmax(observed) - np.nanmin(observed))
         if span == 0:
             raise ValueError("ssGSEA normalisation: all raw scores are equal (range 0); use "
                              "normalize=False")

@@ -11,16 +11,25 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse
 
+from ferroscore.matrix import power_of_two_scale
 from ferroscore.methods.base import Component, Method, gather_by_size
 
 
 def standardiser(expression, components: list[Component]) -> dict:
-    """Reference mean and SD of every gene used by the components."""
+    """Reference mean and SD of every gene used by the components.
+
+    Genes with values beyond :data:`~ferroscore.matrix.LARGE` are first divided by a power of
+    two (``scale``, exact), so their sums of squares cannot overflow; mean and SD are kept in
+    those units, which leaves the z-scores exactly as they would be without overflow.
+    """
     union, _ = gather_by_size(components)
     values = expression.columns(union)
+    scale = power_of_two_scale(np.abs(values).max(axis=0, initial=0.0))
+    if (scale != 1.0).any():
+        values = values / scale
     mean = values.mean(axis=0)
     sd = values.std(axis=0, ddof=1)
-    return {"union": union, "mean": mean, "sd": sd}
+    return {"union": union, "mean": mean, "sd": sd, "scale": scale}
 
 
 def standardise(block, state: dict, union: np.ndarray) -> np.ndarray:
@@ -28,6 +37,14 @@ def standardise(block, state: dict, union: np.ndarray) -> np.ndarray:
     at = np.searchsorted(state["union"], union)
     sub = block[:, union]
     sub = sub.toarray() if sparse.issparse(sub) else np.asarray(sub, dtype=np.float64)
+    return zscores(sub, state, at)
+
+
+def zscores(sub: np.ndarray, state: dict, at: np.ndarray) -> np.ndarray:
+    """z-scores of dense values ``sub`` of the fitted genes ``state["union"][at]``."""
+    scale = state["scale"][at]
+    if (scale != 1.0).any():
+        sub = sub / scale
     return (sub - state["mean"][at]) / state["sd"][at]
 
 
@@ -35,6 +52,7 @@ class Standardised(Method):
     """Methods on genes standardised over the reference (zscore, plage)."""
 
     drops_constant_genes = True
+    standardises_genes = True
     defaults: dict = {}
 
     @property
