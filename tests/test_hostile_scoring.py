@@ -162,7 +162,7 @@ def test_wsum_is_the_weighted_sum_of_values(x):
 # -- 16. values near the float maximum ------------------------------------------------------------
 
 
-@pytest.mark.parametrize("method", ["zscore", "plage", "gsva"])
+@pytest.mark.parametrize("method", ["zscore", "plage", "gsva", "pca"])
 def test_scale_equivariant_methods_stay_equivariant_near_float_max(x, method):
     huge = x.copy()
     huge[:, 11] *= 2.0**1020  # a down-side gene, ~1e307 (a power of two: exactly scaled)

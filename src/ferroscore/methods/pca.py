@@ -39,7 +39,7 @@ import numpy as np
 
 from ferroscore.methods.base import Component
 from ferroscore.methods.plage import PLAGE
-from ferroscore.methods.zscore import Standardised
+from ferroscore.methods.zscore import Standardised, zscores
 
 MIN_GENES = 3
 ORIENTATIONS = ("auto", "loadings")
@@ -102,7 +102,7 @@ class PCAScore(Standardised):
         if not self.params["scale"]:
             state["sd"] = np.ones_like(state["sd"])
         union = state["union"]
-        z = (expression.columns(union) - state["mean"]) / state["sd"]
+        z = zscores(expression.columns(union), state, np.arange(len(union)))
         pairs = _partner(components, n_observed)
         down_sides = set(pairs.values())
         weights: list[np.ndarray | None] = [None] * len(components)
