@@ -9,12 +9,23 @@
 - :func:`concordance` (Harrell or Uno) and :func:`time_auc` (cumulative/dynamic AUC with IPCW).
 - :func:`analyze`: the whole workflow on a ScoreResult and a clinical table.
 
+Engines for building and pooling prognostic signatures:
+
+- :func:`screen`: univariate Cox per gene (Efron ties), vectorised over genes, BH q-values.
+- :func:`coxnet`: LASSO / elastic-net Cox path with glmnet's objective (Breslow ties), lambda
+  sequence and path rules; :func:`cv_coxnet`: ``cv.glmnet``'s cross-validation (grouped
+  deviance or Harrell's C, ``lambda_min`` / ``lambda_1se``).
+- :func:`meta_analysis`: fixed- and random-effects pooling across cohorts, as metafor's
+  ``rma`` (FE, DL, REML, PM, HE, SJ, Knapp-Hartung).
+
 Times must be positive and finite; events 0/1 (booleans accepted). Higher risk scores mean
 shorter survival throughout.
 
 One module per job: ``cox`` (Cox models, ``cox.zph``), ``km`` (Kaplan-Meier, log-rank),
 ``cutpoint`` (maxstat, ``split``), ``metrics`` (concordance, time-dependent AUC), ``analyze``
-(the workflow); ``_validation`` holds the shared input checks.
+(the workflow), ``screen``, ``coxnet`` (with ``_breslow``, the Breslow likelihood, and
+``_coxnet_solver``, its compiled solver), ``cv`` and ``meta``; ``_validation`` holds the shared
+input checks, including the rule that pandas inputs are paired by index.
 """
 
 # The private helpers are re-exported too: code written against the single-file module used
@@ -32,6 +43,7 @@ from ferroscore.survival.cox import (
     cox,
     ph_test,
 )
+from ferroscore.survival.coxnet import CoxnetPath, coxnet
 from ferroscore.survival.cutpoint import (
     P_METHODS,
     CutpointResult,
@@ -43,21 +55,32 @@ from ferroscore.survival.cutpoint import (
     logrank_scores,
     split,
 )
+from ferroscore.survival.cv import CVCoxnetResult, cv_coxnet, fold_ids
 from ferroscore.survival.km import KMResult, LogrankResult, _groups, _km_curve, km, logrank
+from ferroscore.survival.meta import MetaAnalysis, meta_analysis
 from ferroscore.survival.metrics import _censoring_km, _ipcw, concordance, time_auc
+from ferroscore.survival.screen import screen
 
 __all__ = [
+    "CVCoxnetResult",
+    "CoxnetPath",
     "CutpointResult",
     "KMResult",
     "LogrankResult",
+    "MetaAnalysis",
     "SurvivalAnalysis",
     "analyze",
     "concordance",
     "cox",
+    "coxnet",
     "cutpoint",
+    "cv_coxnet",
+    "fold_ids",
     "km",
     "logrank",
+    "meta_analysis",
     "ph_test",
+    "screen",
     "split",
     "time_auc",
 ]

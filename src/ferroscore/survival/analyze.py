@@ -41,6 +41,21 @@ class SurvivalAnalysis:
     cutpoints: dict[str, CutpointResult]
     params: dict
 
+    def __repr__(self) -> str:
+        table = self.table
+        lines = [f"SurvivalAnalysis of {len(table)} score columns "
+                 f"({', '.join(map(str, table['score'][:4]))}{', ...' if len(table) > 4 else ''})"
+                 f" on {self.params['time']!r} / {self.params['event']!r}"]
+        if len(table):
+            best = table.loc[table["q_cox"].idxmin()]
+            lines.append(f"  n = {int(table['n'].max())}, events = {int(table['n_events'].max())};"
+                         f" smallest q (Cox per SD) = {best['q_cox']:.3g} ({best['score']}, HR "
+                         f"{best['hr_per_sd']:.2f})")
+        if self.params["covariates"]:
+            lines.append(f"  adjusted for {self.params['covariates']}")
+        lines.append("  see .table, .cox_univariate, .cox_multivariable, .km, .cutpoints")
+        return "\n".join(lines)
+
     def to_frame(self) -> pd.DataFrame:
         return self.table.copy()
 
@@ -88,6 +103,10 @@ def analyze(
         ``n_low_cut``, ``n_high_cut``, ``concordance``.
     """
     covariates = list(covariates or [])
+    missing = [c for c in [time, event, *covariates] if c not in clinical.columns]
+    if missing:
+        raise KeyError(f"columns not in the clinical data: {missing}; available: "
+                       f"{list(clinical.columns)}")
     frame = _score_columns(scores)
     frame, clinical, dropped = align_samples(frame, clinical, join=join, left_name="scores",
                                              right_name="clinical data")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -151,6 +152,24 @@ def cox(
         Bad times or events, a constant covariate, or a model that does not converge (with the
         likely cause: separation or collinearity).
     """
+    return _fit_cox(data, time, event, covariates, strata, per_sd, alpha=alpha)[0]
+
+
+@dataclass
+class _CoxFit:
+    """What :func:`ph_test` needs from a fitted model (kept out of the table's ``attrs``, so
+    that tables print and copy like any DataFrame)."""
+
+    beta: np.ndarray
+    design: pd.DataFrame
+    time: np.ndarray
+    event: np.ndarray
+    strata: np.ndarray
+
+
+def _fit_cox(data: pd.DataFrame, time: str, event: str, covariates: str | list[str],
+             strata: str | list[str] | None, per_sd: bool | list[str], *, alpha: float
+             ) -> tuple[pd.DataFrame, _CoxFit]:
     from lifelines import CoxPHFitter
     from lifelines.exceptions import ConvergenceError, ConvergenceWarning
 
@@ -211,9 +230,7 @@ def cox(
         "scales": scales,
         "strata": strata,
     })
-    table.attrs["_fit"] = {"beta": fitter.params_.to_numpy(), "design": design, "time": t,
-                           "event": e, "strata": strata_codes}
-    return table
+    return table, _CoxFit(fitter.params_.to_numpy(), design, t, e, strata_codes)
 
 
 def _convergence_message(raw: str, design: pd.DataFrame) -> str:
@@ -250,12 +267,12 @@ def ph_test(
     DataFrame
         Index = terms and ``"GLOBAL"``; columns ``chisq``, ``df``, ``p``.
     """
-    fit = cox(data, time, event, covariates, strata).attrs["_fit"]
-    t, e, design = fit["time"], fit["event"], fit["design"]
+    fit = _fit_cox(data, time, event, covariates, strata, False, alpha=0.05)[1]
+    t, e, design = fit.time, fit.event, fit.design
     x = design.to_numpy()
     g = _time_transform(t, e, transform)
     gtime = g - g[e == 1].mean()
-    u, imat = _efron_derivatives(t, e, x, x @ fit["beta"], fit["strata"], gtime)
+    u, imat = _efron_derivatives(t, e, x, x @ fit.beta, fit.strata, gtime)
     p = x.shape[1]
     rows = {}
     for j, term in enumerate(design.columns):

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ferroscore.survival._validation import _as_array, check_survival
+from ferroscore.survival._validation import _as_array, align_series, check_survival
 
 P_METHODS = ("none", "lau92", "lau94", "exact_gauss", "permutation")
 
@@ -97,6 +97,11 @@ class CutpointResult:
     maxprop: float
     n_permutations: int | None = None
 
+    def __repr__(self) -> str:
+        return (f"CutpointResult(cut {self.value:.4g}: {self.n_low} low / {self.n_high} high, "
+                f"statistic {self.statistic:.3f}, p ({self.p_method}) = {self.p_value:.3g}, "
+                f"unadjusted p = {self.p_raw:.3g}, {len(self.profile)} candidate cuts)")
+
     def groups(self, score: Any) -> pd.Series:
         """Labels ``"low"`` (score <= cut) / ``"high"`` for a score vector."""
         values = _as_array(score, "score").astype(float)
@@ -128,10 +133,14 @@ def cutpoint(
     evaluated exactly), ``"permutation"`` (conditional Monte Carlo with ``n_permutations``
     and ``random_state``, ``p = (1 + #{max >= observed}) / (B + 1)``) or ``"none"``.
 
+    pandas Series among ``score``, ``time`` and ``event`` are paired by index (the first Series
+    sets the order); arrays and lists by position.
+
     Raises
     ------
     ValueError
-        Non-finite scores, bad survival data, fewer than two candidate cuts, unknown method.
+        Non-finite scores, bad survival data, fewer than two candidate cuts, unknown method,
+        Series whose indexes hold different samples.
     """
     p_method = p_method.lower()
     if p_method not in P_METHODS:
@@ -139,12 +148,14 @@ def cutpoint(
     maxprop = 1 - minprop if maxprop is None else maxprop
     if not 0 <= minprop < maxprop <= 1:
         raise ValueError(f"need 0 <= minprop < maxprop <= 1, got {minprop}, {maxprop}")
-    t, e = check_survival(time, event)
-    x = _as_array(score, "score").astype(float)
+    paired, _ = align_series(score=score, time=time, event=event)
+    t, e = check_survival(paired["time"], paired["event"])
+    x = _as_array(paired["score"], "score").astype(float)
     if len(x) != len(t):
         raise ValueError(f"score has {len(x)} values for {len(t)} observations")
     if not np.isfinite(x).all():
-        raise ValueError("scores must be finite; drop samples with missing scores first")
+        raise ValueError(f"scores must be finite; {int((~np.isfinite(x)).sum())} are missing or "
+                         "infinite: drop those samples (from time and event too) first")
     n = len(x)
     scores = logrank_scores(t, e)
     order = np.argsort(x, kind="mergesort")
@@ -210,7 +221,14 @@ def split(
 
     ``how``: ``"median"`` (low = score <= median, high otherwise), ``"tertiles"`` (T1-T3),
     ``"quartiles"`` (Q1-Q4), a number (low = score <= number) or ``"optimal"`` (the
-    :func:`cutpoint` cut; needs ``time`` and ``event``). Returns an ordered categorical Series.
+    :func:`cutpoint` cut; needs ``time`` and ``event``, paired with the score as in
+    :func:`cutpoint`). Returns an ordered categorical Series (indexed like ``score``).
+
+    Raises
+    ------
+    ValueError
+        Missing scores, or tertiles / quartiles whose boundaries coincide because of tied
+        scores.
     """
     values = pd.Series(_as_array(score, "score").astype(float),
                        index=getattr(score, "index", None))
@@ -226,6 +244,14 @@ def split(
     if how in ("tertiles", "quartiles"):
         k = 3 if how == "tertiles" else 4
         labels = [f"{'T' if k == 3 else 'Q'}{i}" for i in range(1, k + 1)]
+        edges = values.quantile(np.linspace(0, 1, k + 1)).to_numpy()
+        if len(np.unique(edges)) < len(edges):
+            tied = pd.Series(edges).value_counts().index[0]
+            raise ValueError(
+                f"{how} are not defined for this score: {int((values == tied).sum())} of "
+                f"{len(values)} samples share the value {tied:g}, so two {how[:-1]} boundaries "
+                f"coincide; use how='median' or a number, or break the ties (e.g. a "
+                "continuous score)")
         return pd.qcut(values, k, labels=labels)
     if how == "optimal":
         if time is None or event is None:

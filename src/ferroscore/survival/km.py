@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ferroscore.survival._validation import _as_array, check_survival
+from ferroscore.survival._validation import align_series, check_survival
 
 
 def _km_curve(t: np.ndarray, e: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -40,25 +40,38 @@ class LogrankResult:
 
 
 def _groups(groups: Any, n: int) -> pd.Series:
-    labels = pd.Series(_as_array(groups, "groups"))
+    """Group labels by position; missing labels (None, NaN, pd.NA) are an error, never a group
+    called "nan"."""
+    values = groups.to_numpy(dtype=object) if isinstance(groups, (pd.Series, pd.Index)) \
+        else np.asarray(groups, dtype=object)  # object: a NaN in a list stays NaN
+    if values.ndim != 1:
+        raise ValueError(f"groups must be one-dimensional, got shape {values.shape}")
+    labels = pd.Series(values)
     if len(labels) != n:
         raise ValueError(f"groups has {len(labels)} values for {n} observations")
-    if labels.isna().any():
-        raise ValueError(f"{int(labels.isna().sum())} group labels are missing; drop those "
-                         "samples first")
+    missing = np.flatnonzero(labels.isna().to_numpy())
+    if len(missing):
+        raise ValueError(f"{len(missing)} group labels are missing (positions "
+                         f"{missing[:5].tolist()}); drop those samples from time, event and "
+                         "groups, or give them a label")
     return labels
 
 
 def logrank(time: Any, event: Any, groups: Any) -> LogrankResult:
     """Log-rank test comparing two or more groups.
 
+    pandas Series among ``time``, ``event`` and ``groups`` are paired by index (the first
+    Series sets the order); arrays and lists by position.
+
     Raises
     ------
     ValueError
-        Fewer than two groups, or a group with a single member.
+        Fewer than two groups, a group with a single member, missing group labels, or Series
+        whose indexes hold different samples.
     """
-    t, e = check_survival(time, event)
-    labels = _groups(groups, len(t))
+    paired, _ = align_series(time=time, event=event, groups=groups)
+    t, e = check_survival(paired["time"], paired["event"])
+    labels = _groups(paired["groups"], len(t))
     codes, levels = pd.factorize(labels, sort=True)
     counts = np.bincount(codes, minlength=len(levels))
     if len(levels) < 2:
@@ -109,14 +122,27 @@ class KMResult:
     logrank: LogrankResult | None
     fitters: dict[Any, Any] = field(repr=False)
 
+    def __repr__(self) -> str:
+        groups = ", ".join(f"{g}: n={int(r.n)}, events={int(r.events)}"
+                           for g, r in self.medians.iterrows())
+        test = ("" if self.logrank is None
+                else f"; log-rank p = {self.logrank.p_value:.3g} (df {self.logrank.df})")
+        return f"KMResult({groups}{test})"
+
 
 def km(time: Any, event: Any, groups: Any = None, *, alpha: float = 0.05) -> KMResult:
-    """Kaplan-Meier curves per group, their medians, and a log-rank test."""
+    """Kaplan-Meier curves per group, their medians, and a log-rank test.
+
+    Inputs are paired as :func:`logrank` (Series by index); missing group labels are an
+    error.
+    """
     from lifelines import KaplanMeierFitter
     from lifelines.utils import median_survival_times
 
-    t, e = check_survival(time, event)
-    labels = pd.Series(["all"] * len(t)) if groups is None else _groups(groups, len(t))
+    paired, _ = align_series(time=time, event=event, groups=groups)
+    t, e = check_survival(paired["time"], paired["event"])
+    labels = pd.Series(["all"] * len(t)) if groups is None else _groups(paired["groups"],
+                                                                         len(t))
     tables, medians, fitters = {}, [], {}
     for level in sorted(labels.unique(), key=str):
         mask = (labels == level).to_numpy()

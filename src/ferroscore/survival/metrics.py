@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import numba
 import numpy as np
 import pandas as pd
 
-from ferroscore.survival._validation import _as_array, check_survival
+from ferroscore.survival._validation import _as_array, align_series, check_survival
 from ferroscore.survival.km import _km_curve
 
 
@@ -41,6 +42,50 @@ def _ipcw(g, at: np.ndarray) -> np.ndarray:
     return 1.0 / probability
 
 
+@numba.njit(nogil=True, cache=True)
+def _concordance_sums(t, e, r, w):  # pragma: no cover - compiled
+    """Weighted concordant and comparable pair counts: sample ``i`` (weight ``w_i`` > 0, an
+    event) against every ``j`` known to survive longer (``t_j > t_i``, or censored at
+    ``t_i``); risk ties count 1/2."""
+    numerator = 0.0
+    denominator = 0.0
+    n = t.shape[0]
+    for i in range(n):
+        if w[i] == 0.0:
+            continue
+        for j in range(n):
+            if t[j] > t[i] or (t[j] == t[i] and e[j] == 0):
+                denominator += w[i]
+                if r[i] > r[j]:
+                    numerator += w[i]
+                elif r[i] == r[j]:
+                    numerator += 0.5 * w[i]
+    return numerator, denominator
+
+
+def harrell_counts(t: np.ndarray, e: np.ndarray, risk: np.ndarray) -> tuple[float, float]:
+    """Harrell's concordant (ties 1/2) and comparable pair counts for validated arrays."""
+    return _concordance_sums(t, e, risk, e.astype(float))
+
+
+def _risk_inputs(time: Any, event: Any, risk: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Validated time, event and risk, Series paired by index (the first Series sets the
+    order), arrays by position; a risk of the wrong length or with missing values is an
+    error (never silently dropped)."""
+    paired, _ = align_series(time=time, event=event, risk=risk)
+    t, e = check_survival(paired["time"], paired["event"])
+    r = _as_array(paired["risk"], "risk").astype(float)
+    if len(r) != len(t):
+        raise ValueError(f"risk has {len(r)} values for {len(t)} observations (time and "
+                         "event); give one risk per sample")
+    bad = ~np.isfinite(r)
+    if bad.any():
+        raise ValueError(f"{int(bad.sum())} risk values are missing or infinite (positions "
+                         f"{np.flatnonzero(bad)[:5].tolist()}); drop those samples from time, "
+                         "event and risk first")
+    return t, e, r
+
+
 def concordance(time: Any, event: Any, risk: Any, *, method: str = "harrell",
                 tau: float | None = None) -> float:
     """Concordance of a risk score with survival (higher risk = shorter survival).
@@ -49,11 +94,11 @@ def concordance(time: Any, event: Any, risk: Any, *, method: str = "harrell",
     sample censored at the same time as an event counts as surviving longer), ties in risk
     count 1/2, as R's ``concordance`` for a Cox model. ``method="uno"``: Uno's C with inverse
     probability of censoring weights ``G(t)^-2``, restricted to times ``< tau``.
+
+    pandas Series among ``time``, ``event`` and ``risk`` are paired by index (the first Series
+    sets the order); arrays by position. Missing risks are an error.
     """
-    t, e = check_survival(time, event)
-    r = _as_array(risk, "risk").astype(float)
-    if len(r) != len(t) or not np.isfinite(r).all():
-        raise ValueError("risk must be finite and have one value per observation")
+    t, e, r = _risk_inputs(time, event, risk)
     if method not in ("harrell", "uno"):
         raise ValueError(f"method must be 'harrell' or 'uno', got {method!r}")
     if method == "uno":
@@ -62,12 +107,7 @@ def concordance(time: Any, event: Any, risk: Any, *, method: str = "harrell",
         weight[used] = _ipcw(_censoring_km(t, e), t[used]) ** 2
     else:
         weight = e.astype(float)
-    numerator = denominator = 0.0
-    for i in np.flatnonzero(weight > 0):
-        later = (t > t[i]) | ((t == t[i]) & (e == 0))
-        w = weight[i]
-        denominator += w * later.sum()
-        numerator += w * ((r[i] > r[later]).sum() + 0.5 * (r[i] == r[later]).sum())
+    numerator, denominator = _concordance_sums(t, e, r, weight)
     if denominator == 0:
         raise ValueError("no comparable pairs: concordance is undefined")
     return float(numerator / denominator)
@@ -81,7 +121,8 @@ def time_auc(time: Any, event: Any, risk: Any, times: Any, *, train_time: Any = 
     At time ``t``, cases are samples with an event at or before ``t`` (weighted by
     ``1 / G(T_i)``), controls those still event-free after ``t``; ``G`` is the Kaplan-Meier
     censoring distribution of the training data (the same data unless ``train_time`` /
-    ``train_event`` are given).
+    ``train_event`` are given). Inputs are paired as :func:`concordance` (Series by index);
+    a missing risk is an error, not a sample silently left out.
 
     Returns
     -------
@@ -89,10 +130,13 @@ def time_auc(time: Any, event: Any, risk: Any, times: Any, *, train_time: Any = 
         ``time``, ``auc``; ``attrs["mean_auc"]`` is the AUC averaged with the survival
         function's decrements as weights.
     """
-    t, e = check_survival(time, event)
-    r = _as_array(risk, "risk").astype(float)
+    t, e, r = _risk_inputs(time, event, risk)
     grid = np.atleast_1d(np.asarray(times, dtype=float))
-    tt, te = (t, e) if train_time is None else check_survival(train_time, train_event)
+    if train_time is None:
+        tt, te = t, e
+    else:
+        train, _ = align_series(train_time=train_time, train_event=train_event)
+        tt, te = check_survival(train["train_time"], train["train_event"])
     if (grid >= tt.max()).any() or (grid <= 0).any():
         raise ValueError(f"times must lie in (0, {tt.max():g}) (the follow-up of the data)")
     used = (e == 1) & (t <= grid.max())
