@@ -86,7 +86,7 @@ def deviance(data: BreslowData, eta: np.ndarray) -> np.ndarray | float:
     return 2.0 * (data.saturated_loglik - loglik(data, eta))
 
 
-@numba.njit(nogil=True, cache=True)
+@numba.njit(nogil=True, cache=True, error_model="numpy")
 def risk_state(eta, event, starts, deaths):  # pragma: no cover - compiled
     """Log-likelihood and derivative ingredients at one time-ordered ``eta`` (n,).
 
@@ -112,7 +112,7 @@ def risk_state(eta, event, starts, deaths):  # pragma: no cover - compiled
     return value, weight, risk, deaths / (sums * sums)
 
 
-@numba.njit(nogil=True, cache=True)
+@numba.njit(nogil=True, cache=True, error_model="numpy")
 def negative_hessian(x, weight, risk, starts, scale):  # pragma: no cover - compiled
     """``x' H x`` for time-ordered columns ``x`` (n, a), H the negative Hessian in ``eta``
     (from :func:`risk_state`)."""

@@ -22,7 +22,7 @@ MAX_NEWTON = 200
 MAX_SWEEPS = 100_000
 
 
-@numba.njit(nogil=True, cache=True)
+@numba.njit(nogil=True, cache=True, error_model="numpy")
 def coordinate_descent(hessian, linear, z, l1, l2, tol, max_sweeps):  # pragma: no cover
     """Coordinate descent for ``min linear'z + z'Hz/2 + sum l1|z| + sum l2 z^2/2`` (H
     symmetric) from the start ``z`` (updated in place). Sweeps the non-zero coordinates until
@@ -69,7 +69,7 @@ def coordinate_descent(hessian, linear, z, l1, l2, tol, max_sweeps):  # pragma: 
     return sweeps
 
 
-@numba.njit(nogil=True, cache=True)
+@numba.njit(nogil=True, cache=True, error_model="numpy")
 def polish(hessian, linear, z, l1, l2):  # pragma: no cover - compiled
     """The exact minimiser of the quadratic model with the support and signs of ``z``, and
     whether it is valid (signs kept, zero coordinates optimal)."""
@@ -113,7 +113,7 @@ def _penalty(beta, l1, l2):  # pragma: no cover - compiled
     return np.sum(l1 * np.abs(beta)) + 0.5 * np.sum(l2 * beta * beta)
 
 
-@numba.njit(nogil=True, cache=True)
+@numba.njit(nogil=True, cache=True, error_model="numpy")
 def newton(x, event, starts, deaths, beta, eta, l1, l2, tol):  # pragma: no cover - compiled
     """Minimise F over the active columns ``x`` (n, a) from ``beta`` / ``eta = x beta``
     (plus the inactive genes' fixed part). Returns the coefficients, the linear predictor and

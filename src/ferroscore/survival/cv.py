@@ -89,14 +89,15 @@ def _check_folds(folds: Any, samples: pd.Index, event: np.ndarray, seed: int | N
     levels, codes = np.unique(labels, return_inverse=True)
     if len(levels) < 3:
         raise ValueError(f"cross-validation needs at least 3 folds, got {len(levels)} "
-                         f"({list(levels)})")
+                         f"({levels.tolist()})")
     codes = codes + 1
     events = np.bincount(codes, weights=event, minlength=len(levels) + 1)[1:]
-    empty = [levels[k] for k in np.flatnonzero(events == 0)]
+    empty = levels[events == 0].tolist()
     if empty:
         raise ValueError(f"folds {empty} hold no event: their cross-validated deviance and C "
-                         "are undefined (glmnet returns NaN or fails); use fewer folds or "
-                         "fold_ids(event, ...), which spreads the events over the folds")
+                         "are undefined (cv.glmnet silently leaves such a fold out of cvm but "
+                         "still counts it in cvsd); use fewer folds, or fold_ids(event, ...), "
+                         "which spreads the events over the folds")
     return codes
 
 

@@ -224,7 +224,7 @@ def _inputs(estimates: Any, se: Any, labels: Any) -> tuple[np.ndarray, np.ndarra
         raise ValueError(f"estimates must be finite; {int(bad.sum())} are not (studies {shown})")
     bad = ~(np.isfinite(s) & (s > 0))
     if bad.any():
-        shown = {names[i]: s[i] for i in np.flatnonzero(bad)[:5]}
+        shown = {names[i]: float(s[i]) for i in np.flatnonzero(bad)[:5]}
         raise ValueError(f"standard errors must be finite and > 0 (a zero variance would give a "
                          f"study infinite weight): {shown}")
     return y, s, names

@@ -44,7 +44,7 @@ REASONS = {
 }
 
 
-@numba.njit(nogil=True, cache=True)
+@numba.njit(nogil=True, cache=True, error_model="numpy")
 def _efron_terms(design, used, event, group_ends, beta, s1, s2, a1, a2):  # pragma: no cover
     """Efron log partial likelihood, score and information of ``design beta`` over the used
     time-ordered rows; ``s1, s2, a1, a2`` are work arrays."""
@@ -98,7 +98,7 @@ def _efron_terms(design, used, event, group_ends, beta, s1, s2, a1, a2):  # prag
     return loglik, score, info
 
 
-@numba.njit(nogil=True, cache=True)
+@numba.njit(nogil=True, cache=True, error_model="numpy")
 def _screen_block(values, covariates, event, group_ends):  # pragma: no cover - compiled
     """Cox fit of every row of ``values`` (genes x time-ordered samples; NaN = not measured)
     with the covariates; returns coef, se, samples used, events used, status per gene."""
@@ -148,15 +148,18 @@ def _screen_block(values, covariates, event, group_ends):  # pragma: no cover - 
         loglik, score, info = _efron_terms(design, used, event, group_ends, beta, s1, s2,
                                            a1, a2)
         status[g] = NOT_CONVERGED
-        for _ in range(MAX_ITER):
+        for iteration in range(MAX_ITER):
+            # a singular information matrix at the start is collinearity; later, the
+            # likelihood flattening out as the coefficient runs away (separation)
+            failed = SINGULAR if iteration == 0 else NOT_CONVERGED
             try:
                 step = np.linalg.solve(info, score)
             except Exception:
-                status[g] = SINGULAR
+                status[g] = failed
                 break
             decrement = score @ step
             if not np.isfinite(decrement) or decrement < 0:
-                status[g] = SINGULAR
+                status[g] = failed
                 break
             candidate = beta + step
             new, new_score, new_info = _efron_terms(design, used, event, group_ends,
