@@ -21,8 +21,9 @@ What is computed (the definitions of glmnet's Fortran ``coxnet``):
   last four steps.
 - Solver: proximal Newton on the active set (the Breslow Hessian of the active genes, a
   coordinate-descent solution of each penalised quadratic model, backtracking line search), warm
-  starts along the path, the sequential strong rule to choose the active set and a KKT check of
-  every other gene before a lambda is accepted. glmnet stops on the size of its coordinate steps
+  starts along the path, an active set made of the current support and the genes that violate
+  their optimality (KKT) condition, grown until every gene outside it satisfies its own before a
+  lambda is accepted. glmnet stops on the size of its coordinate steps
   and is not fully converged where the problem is ill-conditioned; this solver converges to the
   minimum (``tol``), so it agrees with glmnet wherever glmnet has converged and reaches an equal
   or lower penalised objective elsewhere.
@@ -167,8 +168,7 @@ def _fit_path(x: np.ndarray, time: np.ndarray, event: np.ndarray, *, alpha: floa
     penalised = usable & (vp > 0)
     beta = np.zeros(p)
     eta = np.zeros(n)
-    strong = usable & (vp == 0)
-    previous = lam = lambda_max = 0.0
+    lam = lambda_max = 0.0
     fitted, path, deviance_ratios, converged = [], [], [], []
     for step in range(n_steps):
         if not automatic:
@@ -178,14 +178,16 @@ def _fit_path(x: np.ndarray, time: np.ndarray, event: np.ndarray, *, alpha: floa
         elif step == 1:  # the largest useful lambda, at the first solution (as glmnet)
             lambda_max = (np.max(gradient[penalised] / vp[penalised], initial=0.0)
                           / max(alpha, 1e-3))
-            previous, lam = lambda_max, ratio * lambda_max
+            lam = ratio * lambda_max
         else:
             lam = lam * ratio  # sequential products, as glmnet
         l1, l2 = lam * alpha * vp, lam * (1.0 - alpha) * vp
-        strong |= usable & (gradient > alpha * (2.0 * lam - previous) * vp)
+        # active set: the current support, the unpenalised genes and the genes whose optimality
+        # condition fails at the warm start; grown until every other gene satisfies its own
+        selected = usable & ((beta != 0) | (vp == 0) | (gradient > l1))
         ok = True
         while True:
-            active = np.flatnonzero(strong)
+            active = np.flatnonzero(selected)
             if len(active):
                 beta_active, eta, solved = newton(
                     np.ascontiguousarray(xs[:, active]), data.event, data.starts, data.deaths,
@@ -194,11 +196,10 @@ def _fit_path(x: np.ndarray, time: np.ndarray, event: np.ndarray, *, alpha: floa
                 ok = ok and solved
             value, weight, _, _ = risk_state(eta, data.event, data.starts, data.deaths)
             gradient = np.abs(xs.T @ (data.event - weight)) / n
-            violators = usable & ~strong & (gradient > l1)
+            violators = usable & ~selected & (gradient > l1)
             if not violators.any():
                 break
-            strong |= violators
-        previous = lam
+            selected |= violators
         fitted.append(lam)
         path.append(beta.copy())
         converged.append(ok)
