@@ -382,7 +382,7 @@ def coxnet(
     >>> expr, clinical = fs.datasets.breast_cancer(as_frames=True)
     >>> X = expr.loc[["GPX4", "SLC7A11", "ACSL4", "TFRC", "FTH1", "NCOA4"]].T
     >>> path = fs.survival.coxnet(X, clinical["rfs_months"], clinical["rfs_event"])
-    >>> path.df[0], path.coef.shape[0]
+    >>> int(path.df[0]), path.coef.shape[0]
     (0, 6)
     """
     x, samples, genes = samples_matrix(X, "X")

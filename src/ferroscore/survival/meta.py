@@ -278,7 +278,7 @@ def meta_analysis(
     >>> se = pd.Series({"GSE1992": 0.20, "TCGA": 0.09, "METABRIC": 0.07})
     >>> result = fs.survival.meta_analysis(log_hr, se, method="REML")
     >>> round(result.estimate, 3), result.k
-    (0.284, 3)
+    (0.28, 3)
     """
     method = method.upper()
     if method not in METHODS:
