@@ -248,3 +248,18 @@ def test_the_readme_signature_workflow_runs():
         exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102 - our own README
     assert len(namespace["signature"]) > 0 and namespace["table"]["converged"].all()
     assert isinstance(namespace["pooled"], fs.survival.MetaAnalysis)
+
+
+def test_forest_plot_of_a_meta_analysis(tmp_path):
+    import matplotlib
+    import matplotlib.image as mpimg
+
+    matplotlib.use("Agg")
+    data = pd.read_csv(DATA / "meta_analysis" / "bcg_input.csv")
+    labels = data["author"] + " " + data["year"].astype(str)
+    pooled = fs.survival.meta_analysis(data["yi"], data["sei"], labels=labels)
+    ax = fs.pl.forest(pooled, save=tmp_path / "meta.png")
+    assert [t.get_text() for t in ax.get_yticklabels()][-1] == "RE (REML)"
+    assert "I2 = 92%" in ax.get_title()
+    image = mpimg.imread(tmp_path / "meta.png")
+    assert image.shape[0] > 300 and image[..., :3].std() > 0.05
