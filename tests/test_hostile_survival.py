@@ -217,6 +217,14 @@ def test_constant_and_duplicated_genes(cohort):
         sv.coxnet(X * 0.0 + 1.0, table["time"], table["event"])
 
 
+def test_non_numeric_x_is_an_error(cohort):
+    table, X = cohort
+    with pytest.raises(TypeError, match=r"X must be numeric; non-numeric columns: \['label'\]"):
+        sv.coxnet(X.assign(label="a"), table["time"], table["event"])
+    with pytest.raises(ValueError, match="samples x genes matrix"):
+        sv.coxnet(X["G01"].to_numpy(), table["time"], table["event"])
+
+
 def test_missing_values_in_x_name_the_genes(cohort):
     table, X = cohort
     holes = X.copy()

@@ -128,8 +128,7 @@ def samples_matrix(X: Any, what: str = "X") -> tuple[np.ndarray, pd.Index, pd.In
                 raise ValueError(f"{what} has {len(repeated)} repeated {label} names (e.g. "
                                  f"{_examples(repeated)}); keep one {label.split()[0]} per "
                                  "name")
-        non_numeric = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])
-                       or pd.api.types.is_bool_dtype(X[c])]
+        non_numeric = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])]
         if non_numeric:
             raise TypeError(f"{what} must be numeric; non-numeric columns: "
                             f"{non_numeric[:5]}")
