@@ -195,6 +195,13 @@ def test_cv_options_are_checked(cohort):
         sv.cv_coxnet(X, table["time"], table["event"], folds=3, lambdas=[0.1, 0.01])
 
 
+def test_cv_does_not_depend_on_threads(cohort):
+    table, X = cohort
+    one = sv.cv_coxnet(X, table["time"], table["event"], folds=4, n_lambdas=12, n_jobs=1)
+    two = sv.cv_coxnet(X, table["time"], table["event"], folds=4, n_lambdas=12, n_jobs=2)
+    assert np.array_equal(one.cvm, two.cvm) and np.array_equal(one.cvsd, two.cvsd)
+
+
 def test_fold_ids_spread_the_events():
     event = np.r_[np.ones(23), np.zeros(57)].astype(int)
     folds = sv.fold_ids(event, 10, seed=3)

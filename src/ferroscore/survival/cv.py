@@ -21,6 +21,7 @@ Definitions (glmnet 4.1's ``cv.glmnet``, ``buildPredmat.coxnetlist``, ``cv.coxne
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +38,7 @@ from ferroscore.survival._validation import (
 )
 from ferroscore.survival.coxnet import CoxnetPath, coxnet, fit_path, interpolate
 from ferroscore.survival.metrics import harrell_counts
+from ferroscore.survival.screen import _n_jobs
 
 __all__ = ["CVCoxnetResult", "cv_coxnet", "fold_ids"]
 
@@ -189,12 +191,12 @@ def _weighted_stats(values: np.ndarray, weights: np.ndarray, n_folds: np.ndarray
 
 def _fold_values(x: np.ndarray, t: np.ndarray, e: np.ndarray, codes: np.ndarray,
                  lambdas: np.ndarray, measure: str, alpha: float, penalty: Any,
-                 path_options: dict) -> np.ndarray:
-    """(folds, lambdas) cross-validated deviance per event, or held-out Harrell C."""
-    n_folds = int(codes.max())
-    values = np.empty((n_folds, len(lambdas)))
+                 path_options: dict, n_jobs: int) -> np.ndarray:
+    """(folds, lambdas) cross-validated deviance per event, or held-out Harrell C; the folds
+    are fitted in parallel threads (the compiled solver releases the GIL)."""
     everyone = breslow_data(t, e)
-    for k in range(1, n_folds + 1):
+
+    def one_fold(k: int) -> np.ndarray:
         held_out = codes == k
         train = ~held_out
         fit = fit_path(x[train], t[train], e[train], alpha=alpha, penalty_factor=penalty,
@@ -202,15 +204,18 @@ def _fold_values(x: np.ndarray, t: np.ndarray, e: np.ndarray, codes: np.ndarray,
         beta = interpolate(fit.lambdas, fit.beta, lambdas)  # (p, L)
         if measure == "deviance":
             training = breslow_data(t[train], e[train])
-            values[k - 1] = (deviance(everyone, (x[everyone.order] @ beta))
-                             - deviance(training, x[train][training.order] @ beta))
-            values[k - 1] /= e[held_out].sum()
-        else:
-            risk = x[held_out] @ beta
-            for j in range(len(lambdas)):
-                concordant, comparable = harrell_counts(t[held_out], e[held_out], risk[:, j])
-                values[k - 1, j] = concordant / comparable if comparable else np.nan
-    return values
+            pooled = (deviance(everyone, x[everyone.order] @ beta)
+                      - deviance(training, x[train][training.order] @ beta))
+            return pooled / e[held_out].sum()
+        risk = x[held_out] @ beta
+        values = np.empty(len(lambdas))
+        for j in range(len(lambdas)):
+            concordant, comparable = harrell_counts(t[held_out], e[held_out], risk[:, j])
+            values[j] = concordant / comparable if comparable else np.nan
+        return values
+
+    with ThreadPoolExecutor(max_workers=n_jobs) as pool:
+        return np.vstack(list(pool.map(one_fold, range(1, int(codes.max()) + 1))))
 
 
 def cv_coxnet(
@@ -221,6 +226,7 @@ def cv_coxnet(
     measure: str = "deviance",
     alpha: float = 1.0,
     seed: int | None = 0,
+    n_jobs: int | None = None,
     **path_options: Any,
 ) -> CVCoxnetResult:
     """K-fold cross-validation of the LASSO / elastic-net Cox path, as R ``cv.glmnet``.
@@ -241,6 +247,8 @@ def cv_coxnet(
         Elastic-net mixing, as :func:`~ferroscore.survival.coxnet`.
     seed
         Seed of the random folds when ``folds`` is a number.
+    n_jobs
+        Threads fitting the folds (default: all cores); the result does not depend on it.
     **path_options
         ``n_lambdas``, ``lambda_min_ratio``, ``standardize``, ``penalty_factor``, ``tol``:
         passed to every path fit.
@@ -280,7 +288,8 @@ def cv_coxnet(
         penalty = penalty.reindex(genes).to_numpy(dtype=float)
     lambdas = full.lambdas
     with threadpool_limits(1, user_api="blas"):  # small products: one thread is fastest
-        values = _fold_values(x, t, e, codes, lambdas, measure, alpha, penalty, path_options)
+        values = _fold_values(x, t, e, codes, lambdas, measure, alpha, penalty, path_options,
+                              _n_jobs(n_jobs))
     weights = np.bincount(codes, weights=e if measure == "deviance" else None)[1:]
     # glmnet counts the folds with a value for the deviance, every fold for C
     counted = np.isfinite(values).sum(axis=0) if measure == "deviance" else len(values)
