@@ -57,11 +57,37 @@ def _check_response(response: pd.DataFrame) -> pd.DataFrame:
         repeated = response.columns[response.columns.duplicated()].unique()
         raise ValueError(f"duplicated drug names in response: {repeated[:5].tolist()}; keep one "
                          "column per drug (e.g. average repeated screens of a drug)")
-    bad = [c for c in response.columns if not pd.api.types.is_numeric_dtype(response[c])]
-    if bad:
-        raise TypeError(f"response columns must be numeric; non-numeric: {bad[:5]}")
+    response = numeric_frame(response, "response", "sample", "drug", " (NaN = not measured)")
     check_finite(response, "response")
     return response
+
+
+def numeric_frame(frame: pd.DataFrame, what: str, rows: str, columns: str,
+                  hint: str = "") -> pd.DataFrame:
+    """``frame`` as float64: text columns holding only numbers are converted and pandas
+    nullable columns get ``pd.NA`` as NaN; any other cell is a ValueError naming one (in the
+    user's words for rows and columns)."""
+    if all(t == np.float64 for t in frame.dtypes):
+        return frame
+    out, n_bad, example = {}, 0, None
+    for name in frame.columns:
+        raw = frame[name]
+        if pd.api.types.is_bool_dtype(raw):
+            converted = pd.Series(np.nan, index=raw.index)
+        elif pd.api.types.is_numeric_dtype(raw):
+            converted = pd.Series(raw.to_numpy(dtype=float, na_value=np.nan), index=raw.index)
+        else:
+            converted = pd.to_numeric(raw, errors="coerce").astype(float)
+        bad = converted.isna().to_numpy() & raw.notna().to_numpy()
+        if bad.any():
+            n_bad += int(bad.sum())
+            example = example or (raw.index[bad][0], name, raw[bad].iloc[0])
+        out[name] = converted.to_numpy()
+    if example is not None:
+        label, name, value = example
+        raise ValueError(f"{what} must be numeric{hint}; {n_bad} cells are not (e.g. {value!r} "
+                         f"for {rows} {label!r}, {columns} {name!r})")
+    return pd.DataFrame(out, index=frame.index, columns=frame.columns)
 
 
 def check_finite(frame: pd.DataFrame | pd.Series, what: str) -> None:

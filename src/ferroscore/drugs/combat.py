@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ferroscore.drugs.association import numeric_frame
 from ferroscore.tables import design_matrix
 
 __all__ = ["combat"]
@@ -87,6 +88,10 @@ def combat(
     elif not isinstance(expr, pd.DataFrame):
         raise TypeError(f"expr must be a genes x samples DataFrame or 2-D numpy array, got "
                         f"{type(expr).__name__}")
+    if expr.columns.has_duplicates:
+        repeated = expr.columns[expr.columns.duplicated()].unique()
+        raise ValueError(f"ComBat input has duplicated sample names (e.g. {list(repeated[:3])}); "
+                         "keep one column per sample")
     data = _numeric_values(expr)
     labels = _align(batch, expr.columns, "batch")
     levels = sorted(pd.unique(labels), key=str)
@@ -168,14 +173,7 @@ def _numeric_values(expr: pd.DataFrame) -> np.ndarray:
     """The values as floats; non-numeric, missing and infinite cells are errors naming one."""
     if expr.shape[0] == 0 or expr.shape[1] == 0:
         raise ValueError(f"ComBat input is empty (shape {expr.shape})")
-    text = [c for c, t in expr.dtypes.items() if not pd.api.types.is_numeric_dtype(t)
-            or pd.api.types.is_bool_dtype(t)]
-    if text:
-        column = expr[text[0]]
-        gene = column.index[pd.to_numeric(column, errors="coerce").isna()
-                            & column.notna()].tolist()[:1] or [column.index[0]]
-        raise ValueError(f"ComBat input must be numeric; {len(text)} sample columns are not "
-                         f"(e.g. {column[gene[0]]!r} for gene {gene[0]!r}, sample {text[0]!r})")
+    expr = numeric_frame(expr, "ComBat input", "gene", "sample")
     data = expr.to_numpy(dtype=float)
     finite = np.isfinite(data)
     if not finite.all():

@@ -48,7 +48,7 @@ import pandas as pd
 from scipy import stats
 from threadpoolctl import threadpool_limits
 
-from ferroscore.drugs.association import check_finite
+from ferroscore.drugs.association import check_finite, numeric_frame
 from ferroscore.drugs.combat import combat
 from ferroscore.scoring import _n_jobs
 
@@ -78,7 +78,8 @@ def transform_response(y: np.ndarray) -> tuple[np.ndarray, float, float]:
     if y.min() == 0:  # Box-Cox needs positive values; shift zeros as well
         shift = 1.0
     positive = y + shift
-    lam = float(stats.boxcox_normmax(positive, brack=(-3.0, 3.0), method="mle"))
+    # the likelihood ignores order; sorting makes the optimiser's answer ignore it too
+    lam = float(stats.boxcox_normmax(np.sort(positive), brack=(-3.0, 3.0), method="mle"))
     lam = float(np.clip(lam, -3.0, 3.0))
     if abs(lam) < 1e-8:
         lam = 1e-8  # y ** 0 carries no information; stay invertible
@@ -423,9 +424,7 @@ def check_expression(frame: Any, what: str) -> pd.DataFrame:
         repeated = frame.columns[frame.columns.duplicated()].unique()
         raise ValueError(f"{len(repeated)} sample names occur more than once in the columns of "
                          f"{what} (e.g. {list(repeated[:3])}); keep one column per sample")
-    text = [c for c, t in frame.dtypes.items() if not pd.api.types.is_numeric_dtype(t)]
-    if text:
-        raise TypeError(f"{what} must be numeric; non-numeric sample columns: {text[:5]}")
+    frame = numeric_frame(frame, what, "gene", "sample")
     values = frame.to_numpy(dtype=float)
     if not np.isfinite(values).all():
         i, j = np.argwhere(~np.isfinite(values))[0]
@@ -448,10 +447,7 @@ def check_training_response(response: Any) -> pd.DataFrame:
             repeated = axis[axis.duplicated()].unique()
             raise ValueError(f"{len(repeated)} {what} occur more than once in train_response "
                              f"(e.g. {list(repeated[:3])}); keep {fix}")
-    text = [c for c, t in response.dtypes.items() if not pd.api.types.is_numeric_dtype(t)]
-    if text:
-        raise TypeError(f"train_response must be numeric (NaN = not screened); non-numeric "
-                        f"drug columns: {text[:5]}")
+    response = numeric_frame(response, "train_response", "line", "drug", " (NaN = not screened)")
     check_finite(response, "train_response")
     return response.astype(float)
 

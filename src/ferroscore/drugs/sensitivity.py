@@ -318,31 +318,46 @@ def _conclusion(row: dict, alpha: float, n_null: int) -> str:
     return "; ".join(parts)
 
 
+def _names(frame: pd.DataFrame, limit: int = 6) -> str:
+    drugs = list(frame["drug"])
+    return f" ({', '.join(drugs)})" if 0 < len(drugs) <= limit else ""
+
+
 def _summary(table: pd.DataFrame, score_name: str, groups: pd.Series, alpha: float) -> str:
     tested = table[table["reason"] == ""]
+    n = len(tested)
     found = tested[tested["found_direction"] != NONE]
-    agree = found["agreement"].str.contains("agrees")
-    opposite = found["agreement"].str.contains("opposite")
-    per_screen = ", ".join(f"{n} from {s}" for s, n in tested["screen"].value_counts().items())
+    per_screen = ", ".join(f"{k} from {s}" for s, k in tested["screen"].value_counts().items())
     sentences = [f"Score {score_name!r}: {int((groups == 'low').sum())} low and "
-                 f"{int((groups == 'high').sum())} high tumours; {len(tested)} drugs predicted "
+                 f"{int((groups == 'high').sum())} high tumours; {n} drugs predicted "
                  f"({per_screen})."]
-    sentences.append(f"{len(found)} of {len(tested)} differ between the groups (q < {alpha}): "
-                     f"{int(agree.sum())} in a reported direction, {int(opposite.sum())} "
-                     f"opposite to a reported direction"
-                     + (f" ({', '.join(found.loc[opposite, 'drug'])})" if opposite.any() else "")
-                     + ".")
+    if n and found.empty:
+        best = tested.loc[tested["q_mannwhitney"].idxmin()]
+        sentences.append(f"No drug differs between the groups at q < {alpha} (smallest q "
+                         f"{best['q_mannwhitney']:.2g}, {best['drug']}).")
+    elif n:
+        agree = found[found["agreement"].str.contains("agrees")]
+        opposite = found[found["agreement"].str.contains("opposite")]
+        unreported = found[found["agreement"] == "no reported direction"]
+        sentences.append(f"{len(found)} of {n} differ between the groups (q < {alpha}): "
+                         f"{len(agree)} in a reported direction{_names(agree)}, "
+                         f"{len(opposite)} opposite to a reported direction{_names(opposite)}"
+                         + (f", {len(unreported)} without a reported direction"
+                            if len(unreported) else "") + ".")
     if tested["p_empirical"].notna().any():
-        specific = found["p_empirical"] < alpha
-        sentences.append(f"Of the {len(found)} that differ, {int(specific.sum())} are more "
-                         f"strongly correlated with the score than random gene sets of matched "
-                         f"size and expression (empirical p < {alpha}).")
+        specific = tested[tested["p_empirical"] < alpha]
+        sentences.append(f"Against random gene sets of matched size and expression, {len(specific)}"
+                         f" of {n} drugs are more strongly correlated with the score (empirical "
+                         f"p < {alpha}){_names(specific)}; the smallest empirical p is "
+                         f"{tested['p_empirical'].min():.2g}.")
     if tested["rho_without_signature_genes"].notna().any():
-        kept = (found["q_without_signature_genes"] < alpha) & (
-            np.sign(found["rho_without_signature_genes"]) == np.sign(found["rho"]))
-        sentences.append(f"{int(kept.sum())} keep a correlation with q < {alpha} when the "
-                         "predictors leave out the signature's genes.")
-    if len(table) > len(tested):
+        kept = tested[(tested["q_without_signature_genes"] < alpha) & (np.sign(
+            tested["rho_without_signature_genes"]) == np.sign(tested["rho"]))]
+        change = (tested["rho_without_signature_genes"] - tested["rho"]).abs().max()
+        sentences.append(f"With the signature's genes left out of the predictors, {len(kept)} of "
+                         f"{n} drugs keep a correlation with q < {alpha}{_names(kept)}; rho "
+                         f"changes by at most {change:.2f}.")
+    if len(table) > n:
         sentences.append(f"Not analysed: {', '.join(table.loc[table['reason'] != '', 'drug'])}.")
     return " ".join(sentences)
 
