@@ -48,8 +48,6 @@ from ferroscore.drugs.prediction import (
     prepare_features,
 )
 from ferroscore.drugs.training import resolve_drugs, screen_order
-from ferroscore.methods.base import Component
-from ferroscore.significance import draw_null
 from ferroscore.tables import align_samples
 
 __all__ = ["STUDY_DRUGS", "DrugSensitivity", "drug_sensitivity", "reported_directions"]
@@ -186,23 +184,40 @@ def _sides(gene_set, rows: pd.Index) -> list[ids.Located]:
 # ----------------------------------------------------------------------------------------------
 
 
+def expression_bins(tumour: pd.DataFrame, n_bins: int = N_BINS) -> np.ndarray:
+    """Equal-count bins (0 .. n_bins-1) of the tumour genes by mean expression."""
+    ranks = pd.Series(tumour.mean(axis=1).to_numpy()).rank(method="first").to_numpy() - 1
+    return np.minimum((ranks * n_bins / len(ranks)).astype(np.int64), n_bins - 1)
+
+
 def _random_sets(gene_set, located: list[ids.Located], tumour: pd.DataFrame, n_null: int,
                  seed: int) -> list:
-    used = np.unique(np.concatenate([loc.indices for loc in located]))
-    universe = np.setdiff1d(np.arange(tumour.shape[0]), used)
-    sides = [Component(f"side{i}", loc.indices, loc.n_requested) for i, loc in
-             enumerate(located)]
-    drawn = draw_null(sides, universe, n_null, np.random.default_rng(seed),
-                      null="expression_matched", gene_means=tumour.mean(axis=1).to_numpy(),
-                      n_bins=N_BINS)
-    rows = tumour.index
-    out = []
+    """``n_null`` random counterparts of ``gene_set``: every found gene is replaced by a gene of
+    the same expression bin that is not in the set (no gene twice in one random set)."""
+    bins = expression_bins(tumour)
+    own = np.unique(np.concatenate([loc.indices for loc in located]))
+    wanted = np.concatenate([loc.indices for loc in located])
+    pools = {b: np.setdiff1d(np.flatnonzero(bins == b), own) for b in np.unique(bins[wanted])}
+    need = pd.Series(bins[wanted]).value_counts()
+    short = [int(b) for b, n in need.items() if len(pools[b]) < n]
+    if short:
+        raise ValueError(f"expression bins {short} have too few genes outside the set for a "
+                         "matched null")
+    rng = np.random.default_rng(seed)
+    rows, out = tumour.index, []
     for b in range(n_null):
-        names = [tuple(rows[drawn[i][b].indices]) for i in range(len(sides))]
+        drawn = np.empty(len(wanted), dtype=np.intp)
+        for value, pool in pools.items():
+            where = np.flatnonzero(bins[wanted] == value)
+            drawn[where] = rng.choice(pool, size=len(where), replace=False)
+        sides, start = [], 0
+        for loc in located:
+            sides.append(tuple(rows[drawn[start:start + loc.n_found]]))
+            start += loc.n_found
         if isinstance(gene_set, genesets.Signature):
-            out.append(genesets.Signature.from_sets(f"null_{b}", names[0], names[1]))
+            out.append(genesets.Signature.from_sets(f"null_{b}", sides[0], sides[1]))
         else:
-            out.append(genesets.GeneSet(f"null_{b}", names[0]))
+            out.append(genesets.GeneSet(f"null_{b}", sides[0]))
     return out
 
 
@@ -476,6 +491,9 @@ def drug_sensitivity(
                "tissue": tissue, "n_jobs": n_jobs}
     predictions, without, diagnostics, counts = _predict(resolved, screens, tumour, exclude,
                                                          options)
+    requested = list(resolved["drug"])  # the requested order
+    predictions = predictions[requested]
+    without = without[requested] if not without.empty else without
     analysed = [d for d in predictions.columns if diagnostics.loc[d, "reason"] == ""]
     kept = labels.notna()
     compared = compare_groups(predictions.loc[kept, analysed], labels[kept]).set_index("drug") \
