@@ -151,7 +151,8 @@ def test_predict_infinite_response_is_an_error(screen):
     """Item 13: inf was treated as 'not screened' without a word."""
     response = screen.train_response.copy()
     response.iloc[2, 0] = np.inf
-    with pytest.raises(ValueError, match=r"train_response has 1 infinite values \('SYNTH_DRUG_000'"):
+    with pytest.raises(ValueError, match=r"train_response has 1 infinite values "
+                                         r"\('SYNTH_DRUG_000'"):
         drugs.predict_response(screen.train_expr, response, screen.test_expr)
 
 
@@ -201,9 +202,9 @@ def test_predict_duplicated_lines_or_drugs_in_response(screen):
 def test_predict_non_numeric_response_is_an_error(screen):
     response = screen.train_response.astype(object)
     response.iloc[0, 1] = "n/a"
-    with pytest.raises(ValueError, match=r"train_response must be numeric \(NaN = not screened\); 1 "
-                                         r"cells are not \(e.g. 'n/a' for line 'SYNTH_LINE_0000', "
-                                         r"drug 'SYNTH_DRUG_001'\)"):
+    with pytest.raises(ValueError, match=r"train_response must be numeric \(NaN = not "
+                                         r"screened\); 1 cells are not \(e.g. 'n/a' for line "
+                                         r"'SYNTH_LINE_0000', drug 'SYNTH_DRUG_001'\)"):
         drugs.predict_response(screen.train_expr, response, screen.test_expr)
 
 

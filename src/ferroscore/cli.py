@@ -10,8 +10,8 @@ import argparse
 import json
 import re
 import sys
-import warnings
 import traceback
+import warnings
 from pathlib import Path
 from typing import Any
 

@@ -251,8 +251,7 @@ def synthetic_drug_screen(
       expression (a batch/platform effect), so homogenisation matters.
 
     With ``noise=0.5`` the best possible correlation with the truth on the log scale is 0.89.
-    Real cell-line expression is not available offline; point
-    :func:`ferroscore.drugs.predict_response` at a downloaded GDSC/CTRP release for real use.
+    For tests that need a known truth only; real training data: :func:`gdsc`.
     """
     rng = np.random.default_rng(seed)
     names = list(genes)[:n_genes] if genes is not None else [f"GENE{i:05d}" for i in

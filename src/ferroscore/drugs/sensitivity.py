@@ -65,6 +65,10 @@ _REPORTED = {
 STUDY_DRUGS = list(dict.fromkeys(d for study in _REPORTED.values() for drugs in study.values()
                                  for d in drugs))
 N_BINS = 25
+STATISTICS = ("n_low", "n_high", "median_low", "median_high", "difference", "rank_biserial",
+              "p_mannwhitney", "q_mannwhitney", "rho", "p_rho", "q_rho",
+              "rho_without_signature_genes", "q_without_signature_genes", "null_rho_median",
+              "null_rho_abs95", "null_fraction", "p_empirical")
 
 
 def reported_directions() -> pd.DataFrame:
@@ -141,7 +145,8 @@ def _score_groups(score: pd.Series, groups: Any) -> pd.Series:
                      f"{groups!r}")
 
 
-def _signature(signature: Any, scores: Any, name: str) -> genesets.GeneSet | genesets.Signature | None:
+def _signature(signature: Any, scores: Any,
+               name: str) -> genesets.GeneSet | genesets.Signature | None:
     from ferroscore.result import ScoreResult
 
     if isinstance(signature, (genesets.GeneSet, genesets.Signature)):
@@ -366,12 +371,12 @@ def _summary(table: pd.DataFrame, score_name: str, groups: pd.Series, alpha: flo
                          f"p < {alpha}){_names(specific)}; the smallest empirical p is "
                          f"{tested['p_empirical'].min():.2g}.")
     if tested["rho_without_signature_genes"].notna().any():
-        kept = tested[(tested["q_without_signature_genes"] < alpha) & (np.sign(
-            tested["rho_without_signature_genes"]) == np.sign(tested["rho"]))]
+        kept = tested[tested["q_without_signature_genes"] < alpha]
         change = (tested["rho_without_signature_genes"] - tested["rho"]).abs().max()
-        sentences.append(f"With the signature's genes left out of the predictors, {len(kept)} of "
-                         f"{n} drugs keep a correlation with q < {alpha}{_names(kept)}; rho "
-                         f"changes by at most {change:.2f}.")
+        sentences.append(f"Correlated with the score at q < {alpha}: "
+                         f"{int((tested['q_rho'] < alpha).sum())} of {n} drugs, and "
+                         f"{len(kept)}{_names(kept)} when the predictors leave out the "
+                         f"signature's genes (rho changes by at most {change:.2f}).")
     if len(table) > n:
         sentences.append(f"Not analysed: {', '.join(table.loc[table['reason'] != '', 'drug'])}.")
     return " ".join(sentences)
@@ -518,12 +523,7 @@ def drug_sensitivity(
             "score": name, "study": "; ".join(reported),
             "reported_direction": "; ".join(f"{d} ({s})" for s, d in reported.items()),
             "reason": diag["reason"], "note": diag["note"], "_reported": reported}
-        stats_row = {k: np.nan for k in (
-            "n_low", "n_high", "median_low", "median_high", "difference", "rank_biserial",
-            "p_mannwhitney", "q_mannwhitney", "rho", "p_rho", "q_rho",
-            "rho_without_signature_genes", "q_without_signature_genes", "null_rho_median",
-            "null_rho_abs95", "null_fraction", "p_empirical")}
-        row.update(stats_row)
+        row.update(dict.fromkeys(STATISTICS, np.nan))
         if drug in analysed:
             c = compared.loc[drug]
             row.update(n_low=c["n_low"], n_high=c["n_high"], median_low=c["median_low"],

@@ -278,10 +278,11 @@ def _summary(table: pd.DataFrame) -> str:
         sentences.append(f"The training-tissue mean alone reaches a median Spearman of "
                          f"{table['tissue_mean_spearman'].median():.2f}; the pipeline is above "
                          f"it for {int(above.sum())} of {n} drugs.")
+        without = table.loc[~table["adds_skill"], "drug"]
         sentences.append(f"The pipeline adds skill (within tissues and above the tissue mean) "
                          f"for {int(table['adds_skill'].sum())} of {n} drugs"
-                         + (f" and not for {', '.join(map(str, table.loc[~table['adds_skill'], 'drug']))}."
-                            if 0 < (~table["adds_skill"]).sum() <= 10 else "."))
+                         + (f" and not for {', '.join(map(str, without))}."
+                            if 0 < len(without) <= 10 else "."))
     if "ridgecv_spearman" in table:
         counts = {w: int(table["verdict"].str.contains(w).sum()) for w in
                   ("better than RidgeCV", "like RidgeCV", "worse than RidgeCV")}
