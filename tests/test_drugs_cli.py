@@ -31,15 +31,36 @@ def files(tmp_path_factory, breast):
     expression, _ = breast
     expression.to_csv(folder / "expr.tsv", sep="\t")
     expression.T.to_csv(folder / "expr_samples_by_genes.tsv", sep="\t")
-    done = run("score", "expr.tsv", "-o", "scores.tsv", cwd=folder)
-    assert done.returncode == 0, done.stderr
+    fs.score(expression, "ferroptosis_core").save(folder / "scores.tsv")  # as `ferroscore score`
     return folder, expression
 
 
-def test_help_lists_the_drug_commands():
+def in_process(*args, cwd):
+    """The console script's entry point in this process (for usage errors and help)."""
+    import contextlib
+    import io
+    import os
+
+    from ferroscore.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    old = os.getcwd()
+    os.chdir(cwd)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main([str(a) for a in args])
+            except SystemExit as exit_:  # --help
+                code = exit_.code
+    finally:
+        os.chdir(old)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_help_lists_the_drug_commands(tmp_path):
     for command in ("predict-response", "drug-sensitivity"):
-        done = run(command, "--help")
-        assert done.returncode == 0 and "--training" in done.stdout, command
+        code, out, _ = in_process(command, "--help", cwd=tmp_path)
+        assert code == 0 and "--training" in out, command
 
 
 def test_predict_response_with_the_bundled_screen(files):
@@ -57,19 +78,28 @@ def test_predict_response_with_the_bundled_screen(files):
     assert (folder / "pred.diagnostics.tsv").exists()
 
 
+def test_predict_response_errors_name_the_flags(files):
+    folder, _ = files
+    done = run("predict-response", "--training", "gdsc2", "expr.tsv", "--drugs", "lapatinib",
+               "--min-shared-genes", "9000", "-o", "x.tsv", cwd=folder)
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.strip().splitlines() == [
+        "error: train_expr (6163 genes) and test_expr (15528 genes) share only 5300 gene "
+        "names; at least --min-shared-genes 9000 are needed. Use the same identifiers in both "
+        "(e.g. map both to symbols with fs.ids.resolve)"]
+
+
 @pytest.mark.parametrize(("args", "code", "message"), [
     (["--training", "gdsc2", "expr.tsv", "--drugs", "lapatinb"], 1,
      "'lapatinb' (close: Lapatinib"),
     (["--training", "gdsc2", "expr.tsv", "expr.tsv"], 2, "takes one input"),
     (["expr.tsv"], 2, "takes TRAIN_EXPR TRAIN_RESPONSE TEST_EXPR, or --training gdsc2"),
-    (["--training", "gdsc2", "expr.tsv", "--drugs", "lapatinib", "--min-shared-genes",
-      "9000"], 1, "at least --min-shared-genes 9000 are needed"),
 ])
-def test_predict_response_errors_name_the_flags(files, args, code, message):
+def test_predict_response_usage_errors(files, args, code, message):
     folder, _ = files
-    done = run("predict-response", *args, "-o", "x.tsv", cwd=folder)
-    assert done.returncode == code and message in done.stderr, done.stderr
-    assert len(done.stderr.strip().splitlines()) == 1
+    returned, _, err = in_process("predict-response", *args, "-o", "x.tsv", cwd=folder)
+    assert returned == code and message in err, err
+    assert len(err.strip().splitlines()) == 1
 
 
 def test_drug_sensitivity_command_equals_the_api(files):
@@ -104,6 +134,6 @@ def test_drug_sensitivity_without_a_known_signature_says_which_flag(files):
                "--null-sets", "0", "-o", "out_custom", cwd=folder)
     assert done.returncode == 0, done.stderr
     assert "pass --signature NAME|GMT" in done.stderr
-    bad = run("drug-sensitivity", "scores.tsv", "expr.tsv", "--drugs", "nope", "-o", "o",
-              cwd=folder)
-    assert bad.returncode == 1 and "'nope' (close:" in bad.stderr
+    code, _, err = in_process("drug-sensitivity", "scores.tsv", "expr.tsv", "--drugs", "nope",
+                              "-o", "o", cwd=folder)
+    assert code == 1 and "'nope' (close:" in err

@@ -396,3 +396,19 @@ def test_drug_sensitivity_bad_input(breast):
         drugs.drug_sensitivity(score.iloc[1:], expression, drugs=["Lapatinib"])
     with pytest.raises(ValueError, match="training must be one of"):
         drugs.drug_sensitivity(score, expression, training="CTRP")
+
+
+def test_custom_null_scores_are_aligned_by_sample_id():
+    from ferroscore.drugs.sensitivity import _null_scores
+
+    sets = [fs.genesets.GeneSet("null_0", ("A",)), fs.genesets.GeneSet("null_1", ("B",))]
+    samples = pd.Index(["s1", "s2", "s3"])
+    shuffled = pd.DataFrame({"null_1": [2.0, 3.0, 1.0], "null_0": [20.0, 30.0, 10.0]},
+                            index=["s2", "s3", "s1"])
+    aligned = _null_scores(shuffled, sets, samples)
+    assert aligned.index.tolist() == ["s1", "s2", "s3"]
+    assert aligned["null_0"].tolist() == [10.0, 20.0, 30.0]
+    with pytest.raises(ValueError, match=r"one row per tumour \(missing: \['s1'\]\)"):
+        _null_scores(shuffled.drop(index="s1"), sets, samples)
+    with pytest.raises(TypeError, match="null_scorer must return a samples x sets DataFrame"):
+        _null_scores(shuffled.to_numpy(), sets, samples)

@@ -274,3 +274,12 @@ def test_predict_response_ignores_order(screen, rnd):
     pd.testing.assert_frame_equal(moved.predictions.loc[base.predictions.index,
                                                         base.predictions.columns],
                                   base.predictions, rtol=1e-8)
+
+
+def test_combat_leaves_its_input_unchanged(batches):
+    expr, batch = batches
+    frame, array = expr.copy(), expr.to_numpy().copy()
+    drugs.combat(frame, batch)
+    drugs.combat(array, batch.to_numpy())
+    pd.testing.assert_frame_equal(frame, expr)
+    np.testing.assert_array_equal(array, expr.to_numpy())

@@ -22,7 +22,7 @@ from scipy import stats
 from ferroscore.significance import benjamini_hochberg
 from ferroscore.tables import align_samples, design_matrix
 
-__all__ = ["associate", "compare_groups"]
+__all__ = ["associate", "check_finite", "compare_groups", "numeric_frame"]
 
 METHODS = ("spearman", "pearson", "lm")
 

@@ -131,39 +131,46 @@ def combat(
     n_array = data.shape[1]
     b_hat = np.linalg.solve(design.T @ design, design.T @ kept.T)
     grand_mean = (sizes / n_array) @ b_hat[: len(levels)]
-    var_pooled = ((kept - (design @ b_hat).T) ** 2) @ np.full(n_array, 1.0 / n_array)
-    stand_mean = np.outer(grand_mean, np.ones(n_array))
+    residual = kept - (design @ b_hat).T
+    np.square(residual, out=residual)
+    var_pooled = residual @ np.full(n_array, 1.0 / n_array)
+    del residual
+    stand_mean = grand_mean[:, None]  # genes x 1; genes x samples with covariates
     if design.shape[1] > len(levels):
         tmp = design.copy()
         tmp[:, : len(levels)] = 0
         stand_mean = stand_mean + (tmp @ b_hat).T
     scale = np.sqrt(var_pooled)[:, None]
-    s_data = (kept - stand_mean) / scale
+    s_data = kept - stand_mean
+    s_data /= scale
+    blocks = [s_data[:, b] for b in batches]
 
     gamma_hat = np.linalg.solve(batch_design.T @ batch_design, batch_design.T @ s_data.T)
     if mean_only:
         delta_hat = np.ones((len(levels), kept.shape[0]))
     else:
-        delta_hat = np.vstack([_row_var(s_data[:, b]) for b in batches])
+        delta_hat = np.vstack([_row_var(block) for block in blocks])
     gamma_bar = gamma_hat.mean(axis=1)
     t2 = gamma_hat.var(axis=1, ddof=1)
-    gamma_star = np.empty_like(gamma_hat)
-    delta_star = np.empty_like(delta_hat)
-    for j, b in enumerate(batches):
+    adjusted = s_data  # a new array (``kept`` is a copy), overwritten batch by batch
+    for j, (b, block) in enumerate(zip(batches, blocks, strict=True)):
         if mean_only:
-            gamma_star[j] = _postmean(gamma_hat[j], gamma_bar[j], 1.0, 1.0, t2[j])
-            delta_star[j] = 1.0
+            gamma_star = _postmean(gamma_hat[j], gamma_bar[j], 1.0, 1.0, t2[j])
+            delta_star = np.ones_like(gamma_star)
         else:
             a_prior, b_prior = _inverse_gamma_prior(delta_hat[j])
-            gamma_star[j], delta_star[j] = _iterate(s_data[:, b], gamma_hat[j], delta_hat[j],
-                                                    gamma_bar[j], t2[j], a_prior, b_prior)
-    adjusted = s_data.copy()
-    for j, b in enumerate(batches):
-        adjusted[:, b] = (adjusted[:, b] - gamma_star[j][:, None]) / np.sqrt(delta_star[j])[
-            :, None]
-    adjusted = adjusted * scale + stand_mean
-    out = data.copy()
-    out[~zero] = adjusted
+            gamma_star, delta_star = _iterate(block, gamma_hat[j], delta_hat[j], gamma_bar[j],
+                                              t2[j], a_prior, b_prior)
+        block -= gamma_star[:, None]
+        block /= np.sqrt(delta_star)[:, None]
+        block *= scale
+        block += stand_mean if stand_mean.shape[1] == 1 else stand_mean[:, b]
+        adjusted[:, b] = block
+    if zero.any():
+        out = data.copy()  # never write into the caller's array
+        out[~zero] = adjusted
+    else:
+        out = adjusted
     if as_array:
         return out
     return pd.DataFrame(out, index=expr.index, columns=expr.columns)

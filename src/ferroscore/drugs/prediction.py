@@ -52,8 +52,10 @@ from ferroscore.drugs.association import check_finite, numeric_frame
 from ferroscore.drugs.combat import combat
 from ferroscore.scoring import _n_jobs
 
-__all__ = ["DrugModel", "ResponsePrediction", "homogenize_datasets", "inverse_transform_response",
-           "predict_response", "transform_response"]
+__all__ = ["DrugModel", "Features", "ResponsePrediction", "check_expression",
+           "check_training_response", "fit_drugs", "homogenize_datasets",
+           "inverse_transform_response", "predict_response", "prepare_features",
+           "transform_response"]
 
 HOMOGENIZE = ("combat", "quantile", "standardize", "rank", "none")
 PER_DATASET = ("combat", "standardize", "rank")  # estimate per-gene statistics of each dataset

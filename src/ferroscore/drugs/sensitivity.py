@@ -189,7 +189,7 @@ def _sides(gene_set, rows: pd.Index) -> list[ids.Located]:
 # ----------------------------------------------------------------------------------------------
 
 
-def expression_bins(tumour: pd.DataFrame, n_bins: int = N_BINS) -> np.ndarray:
+def _expression_bins(tumour: pd.DataFrame, n_bins: int = N_BINS) -> np.ndarray:
     """Equal-count bins (0 .. n_bins-1) of the tumour genes by mean expression."""
     ranks = pd.Series(tumour.mean(axis=1).to_numpy()).rank(method="first").to_numpy() - 1
     return np.minimum((ranks * n_bins / len(ranks)).astype(np.int64), n_bins - 1)
@@ -199,7 +199,7 @@ def _random_sets(gene_set, located: list[ids.Located], tumour: pd.DataFrame, n_n
                  seed: int) -> list:
     """``n_null`` random counterparts of ``gene_set``: every found gene is replaced by a gene of
     the same expression bin that is not in the set (no gene twice in one random set)."""
-    bins = expression_bins(tumour)
+    bins = _expression_bins(tumour)
     own = np.unique(np.concatenate([loc.indices for loc in located]))
     wanted = np.concatenate([loc.indices for loc in located])
     pools = {b: np.setdiff1d(np.flatnonzero(bins == b), own) for b in np.unique(bins[wanted])}
@@ -312,8 +312,6 @@ def _agreement(found: str, reported: dict[str, str]) -> str:
 
 
 def _conclusion(row: dict, alpha: float, n_null: int) -> str:
-    if row["reason"]:
-        return row["reason"]
     if row["found_direction"] == NONE:
         parts = [f"no difference between score groups (q = {row['q_mannwhitney']:.2g})"]
     else:
@@ -380,6 +378,54 @@ def _summary(table: pd.DataFrame, score_name: str, groups: pd.Series, alpha: flo
     if len(table) > n:
         sentences.append(f"Not analysed: {', '.join(table.loc[table['reason'] != '', 'drug'])}.")
     return " ".join(sentences)
+
+
+def _null_scores(frame: Any, sets: list, samples: pd.Index) -> pd.DataFrame:
+    """The random sets' scores as samples x sets, aligned to the tumours by sample ID."""
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"null_scorer must return a samples x sets DataFrame, got "
+                        f"{type(frame).__name__}")
+    names = [s.name for s in sets]
+    missing = [n for n in names if n not in frame.columns]
+    if missing or not samples.isin(frame.index).all():
+        raise ValueError(f"null_scorer must return one column per random set (missing: "
+                         f"{missing[:3]}) and one row per tumour (missing: "
+                         f"{list(samples[~samples.isin(frame.index)][:3])})")
+    return frame.loc[samples, names].astype(float)
+
+
+def _drug_row(drug: str, diag: pd.Series, score_name: str, tests: dict, alpha: float,
+              n_null: int) -> dict:
+    """One table row: the drug's tests, its reported direction and the generated conclusion."""
+    reported = _reported(drug)
+    row: dict[str, Any] = {
+        "drug": drug, "screen": diag["screen"], "n_lines": int(diag["n_lines"]),
+        "score": score_name, "study": "; ".join(reported),
+        "reported_direction": "; ".join(f"{d} ({s})" for s, d in reported.items()),
+        "reason": diag["reason"], "note": diag["note"], "_reported": reported,
+        "found_direction": "", "agreement": "", **dict.fromkeys(STATISTICS, np.nan)}
+    if diag["reason"]:
+        row["conclusion"] = diag["reason"]
+        return row
+    groups, corr = tests["groups"].loc[drug], tests["rho"].loc[drug]
+    row.update(n_low=groups["n_low"], n_high=groups["n_high"], median_low=groups["median_low"],
+               median_high=groups["median_high"], difference=groups["difference"],
+               rank_biserial=groups["rank_biserial"], p_mannwhitney=groups["p"],
+               q_mannwhitney=groups["q"], rho=corr["estimate"], p_rho=corr["p"],
+               q_rho=corr["q"])
+    if tests["rho_without"] is not None:
+        row.update(rho_without_signature_genes=tests["rho_without"].loc[drug, "estimate"],
+                   q_without_signature_genes=tests["rho_without"].loc[drug, "q"])
+    null = tests["null"][drug].dropna() if drug in tests["null"] else pd.Series(dtype=float)
+    if len(null):
+        extreme = int((null.abs() >= abs(row["rho"]) - 1e-12).sum())
+        row.update(null_rho_median=float(null.median()),
+                   null_rho_abs95=float(null.abs().quantile(0.95)),
+                   null_fraction=extreme / len(null), p_empirical=(1 + extreme) / (len(null) + 1))
+    row["found_direction"] = _found(row["q_mannwhitney"], row["difference"], alpha)
+    row["agreement"] = _agreement(row["found_direction"], reported)
+    row["conclusion"] = _conclusion(row, alpha, n_null)
+    return row
 
 
 def drug_sensitivity(
@@ -513,39 +559,11 @@ def drug_sensitivity(
     if gene_set is not None and n_null > 0 and analysed:
         sets = _random_sets(gene_set, located, tumour, int(n_null), seed)
         scorer = null_scorer or _default_null_scorer(method_used, method_params)
-        null = _rank_correlations(scorer(tumour, sets), predictions[analysed])
-    rows = []
-    for drug in predictions.columns:
-        reported = _reported(drug)
-        diag = diagnostics.loc[drug]
-        row: dict[str, Any] = {
-            "drug": drug, "screen": diag["screen"], "n_lines": int(diag["n_lines"]),
-            "score": name, "study": "; ".join(reported),
-            "reported_direction": "; ".join(f"{d} ({s})" for s, d in reported.items()),
-            "reason": diag["reason"], "note": diag["note"], "_reported": reported}
-        row.update(dict.fromkeys(STATISTICS, np.nan))
-        if drug in analysed:
-            c = compared.loc[drug]
-            row.update(n_low=c["n_low"], n_high=c["n_high"], median_low=c["median_low"],
-                       median_high=c["median_high"], difference=c["difference"],
-                       rank_biserial=c["rank_biserial"], p_mannwhitney=c["p"],
-                       q_mannwhitney=c["q"], rho=corr.loc[drug, "estimate"],
-                       p_rho=corr.loc[drug, "p"], q_rho=corr.loc[drug, "q"])
-            if corr_wo is not None:
-                row.update(rho_without_signature_genes=corr_wo.loc[drug, "estimate"],
-                           q_without_signature_genes=corr_wo.loc[drug, "q"])
-            if not null.empty and null[drug].notna().any():
-                extreme = (null[drug].abs() >= abs(row["rho"]) - 1e-12).sum()
-                row.update(null_rho_median=float(null[drug].median()),
-                           null_rho_abs95=float(null[drug].abs().quantile(0.95)),
-                           null_fraction=extreme / len(null),
-                           p_empirical=(1 + extreme) / (len(null) + 1))
-        row["found_direction"] = _found(row["q_mannwhitney"], row["difference"], alpha) \
-            if drug in analysed else ""
-        row["agreement"] = _agreement(row["found_direction"], reported) if drug in analysed \
-            else ""
-        row["conclusion"] = _conclusion(row, alpha, int(n_null))
-        rows.append(row)
+        null = _rank_correlations(_null_scores(scorer(tumour, sets), sets, tumour.columns),
+                                  predictions[analysed])
+    tests = {"groups": compared, "rho": corr, "rho_without": corr_wo, "null": null}
+    rows = [_drug_row(drug, diagnostics.loc[drug], name, tests, alpha, int(n_null))
+            for drug in predictions.columns]
     columns = ["drug", "screen", "n_lines", "score", "study", "reported_direction", "n_low",
                "n_high", "median_low", "median_high", "difference", "rank_biserial",
                "p_mannwhitney", "q_mannwhitney", "found_direction", "agreement", "rho", "p_rho",

@@ -15,7 +15,7 @@ import pandas as pd
 
 from ferroscore import datasets
 
-__all__ = ["resolve_drugs"]
+__all__ = ["resolve_drugs", "screen_order"]
 
 SCREENS = datasets.GDSC_SCREENS
 
