@@ -129,6 +129,10 @@ def _score_groups(score: pd.Series, groups: Any) -> pd.Series:
     low_high = pd.CategoricalDtype(["low", "high"], ordered=True)
     if isinstance(groups, pd.Series):
         labels = groups.reindex(score.index)
+        if labels.isna().any():
+            warnings.warn(f"{int(labels.isna().sum())} tumours have no group label and are left "
+                          "out of the group comparison (still in the correlations)",
+                          UserWarning, stacklevel=3)
         levels = [v for v in (labels.cat.categories if isinstance(labels.dtype,
                   pd.CategoricalDtype) else sorted(labels.dropna().unique(), key=str))
                   if (labels == v).any()]
