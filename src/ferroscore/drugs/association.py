@@ -22,7 +22,7 @@ from scipy import stats
 from ferroscore.significance import benjamini_hochberg
 from ferroscore.tables import align_samples, design_matrix
 
-__all__ = ["associate", "compare_groups"]
+__all__ = ["associate", "check_finite", "compare_groups", "numeric_frame"]
 
 METHODS = ("spearman", "pearson", "lm")
 
@@ -53,13 +53,56 @@ def _check_response(response: pd.DataFrame) -> pd.DataFrame:
         raise TypeError("response must be a samples x drugs DataFrame")
     if response.shape[1] == 0 or response.shape[0] == 0:
         raise ValueError(f"response is empty (shape {response.shape})")
-    bad = [c for c in response.columns if not pd.api.types.is_numeric_dtype(response[c])]
-    if bad:
-        raise TypeError(f"response columns must be numeric; non-numeric: {bad[:5]}")
     if response.columns.has_duplicates:
-        raise ValueError(f"duplicated drug names: "
-                         f"{response.columns[response.columns.duplicated()][:5].tolist()}")
+        repeated = response.columns[response.columns.duplicated()].unique()
+        raise ValueError(f"duplicated drug names in response: {repeated[:5].tolist()}; keep one "
+                         "column per drug (e.g. average repeated screens of a drug)")
+    response = numeric_frame(response, "response", "sample", "drug", " (NaN = not measured)")
+    check_finite(response, "response")
     return response
+
+
+def numeric_frame(frame: pd.DataFrame, what: str, rows: str, columns: str,
+                  hint: str = "") -> pd.DataFrame:
+    """``frame`` as float64: text columns holding only numbers are converted and pandas
+    nullable columns get ``pd.NA`` as NaN; any other cell is a ValueError naming one (in the
+    user's words for rows and columns)."""
+    if all(t == np.float64 for t in frame.dtypes):
+        return frame
+    out, n_bad, example = {}, 0, None
+    for name in frame.columns:
+        raw = frame[name]
+        if pd.api.types.is_bool_dtype(raw):
+            converted = pd.Series(np.nan, index=raw.index)
+        elif pd.api.types.is_numeric_dtype(raw):
+            converted = pd.Series(raw.to_numpy(dtype=float, na_value=np.nan), index=raw.index)
+        else:
+            converted = pd.to_numeric(raw, errors="coerce").astype(float)
+        bad = converted.isna().to_numpy() & raw.notna().to_numpy()
+        if bad.any():
+            n_bad += int(bad.sum())
+            example = example or (raw.index[bad][0], name, raw[bad].iloc[0])
+        out[name] = converted.to_numpy()
+    if example is not None:
+        label, name, value = example
+        raise ValueError(f"{what} must be numeric{hint}; {n_bad} cells are not (e.g. {value!r} "
+                         f"for {rows} {label!r}, {columns} {name!r})")
+    return pd.DataFrame(out, index=frame.index, columns=frame.columns)
+
+
+def check_finite(frame: pd.DataFrame | pd.Series, what: str) -> None:
+    """Infinite values are an error naming the columns (NaN means "not measured")."""
+    values = frame.to_numpy(dtype=float)
+    infinite = np.isinf(values)
+    if not infinite.any():
+        return
+    if infinite.ndim == 1:
+        where = f"samples {list(frame.index[infinite][:3])}"
+    else:
+        counts = pd.Series(infinite.sum(axis=0), index=frame.columns)
+        where = ", ".join(f"{c!r}: {n}" for c, n in counts[counts > 0].head(5).items())
+    raise ValueError(f"{what} has {int(infinite.sum())} infinite values ({where}); replace them "
+                     "with NaN (not measured) or a finite value")
 
 
 def _f_test(y: np.ndarray, reduced: np.ndarray, full: np.ndarray) -> tuple[float, float, float,
@@ -123,6 +166,7 @@ def associate(
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     response = _check_response(response)
     values = _score_series(score, column).astype(float)
+    check_finite(values, "score")
     values, response, _ = align_samples(values, response, join=join, left_name="score",
                                         right_name="response")
     design = None
@@ -140,7 +184,7 @@ def associate(
     rows = []
     for drug in response.columns:
         rows.append(_associate_one(drug, values, response[drug], method, design, min_samples))
-    table = pd.DataFrame(rows)
+    table = _explain_untested(pd.DataFrame(rows))
     table["q"] = benjamini_hochberg(table["p"].to_numpy())
     columns = ["drug", "n", "estimate"] + (["estimate_per_sd"] if method == "lm" else []) + [
         "statistic", "p", "q", "reason"]
@@ -149,6 +193,13 @@ def associate(
         warnings.warn(f"{untested} of {len(table)} drugs were not tested (see the 'reason' "
                       "column)", UserWarning, stacklevel=2)
     return table[columns]
+
+
+def _explain_untested(table: pd.DataFrame) -> pd.DataFrame:
+    """Every row without a p-value says why (no NaN row with an empty reason)."""
+    silent = table["p"].isna() & table["reason"].eq("")
+    table.loc[silent, "reason"] = "test statistic undefined for these values"
+    return table
 
 
 def _associate_one(drug, score: pd.Series, y: pd.Series, method: str,
@@ -223,12 +274,13 @@ def compare_groups(
     if test not in ("mannwhitney", "kruskal"):
         raise ValueError(f"test must be 'mannwhitney' or 'kruskal', got {test!r}")
     response = _check_response(response)
-    labels = groups if isinstance(groups, pd.Series) else pd.Series(
-        np.asarray(groups), index=response.index)
+    labels = _group_labels(groups, response.index)
     labels, response, _ = align_samples(labels, response, join=join, left_name="groups",
                                         right_name="response")
     if labels.isna().any():
-        raise ValueError("group labels contain missing values")
+        missing = labels.index[labels.isna()]
+        raise ValueError(f"{len(missing)} samples have missing group labels (e.g. "
+                         f"{list(missing[:3])}); label them or leave them out of response")
     levels = list(labels.cat.categories) if isinstance(labels.dtype, pd.CategoricalDtype) \
         else sorted(labels.unique(), key=str)
     levels = [lv for lv in levels if (labels == lv).any()]
@@ -264,9 +316,23 @@ def compare_groups(
             result = stats.kruskal(*samples)
             row["statistic"], row["p"] = float(result.statistic), float(result.pvalue)
         rows.append(row)
-    table = pd.DataFrame(rows)
+    table = _explain_untested(pd.DataFrame(rows))
     table["q"] = benjamini_hochberg(table["p"].to_numpy())
     ordered = ["drug"] + [c for lv in levels for c in (f"n_{lv}", f"median_{lv}")]
     if len(levels) == 2:
         ordered += ["difference", "rank_biserial"]
     return table[ordered + ["statistic", "p", "q", "reason"]]
+
+
+def _group_labels(groups: Any, samples: pd.Index) -> pd.Series:
+    """Group labels as a Series; a plain sequence is matched to the samples by position and
+    keeps missing values missing (never the label "nan")."""
+    if isinstance(groups, pd.Series):
+        return groups
+    values = pd.array(list(groups), dtype=object) if not isinstance(
+        groups, pd.Categorical) else groups
+    if len(values) != len(samples):
+        raise ValueError(f"groups has {len(values)} labels for {len(samples)} samples; pass a "
+                         "Series indexed by sample ID")
+    labels = pd.Series(values, index=samples)
+    return labels.where(labels.notna(), None)
