@@ -143,7 +143,7 @@ def test_combat_matches_sva(bladder, fixture, kwargs, key):
     expr, samples = bladder
     if "covariates" in kwargs:
         kwargs = {"covariates": samples[[kwargs["covariates"]]]}
-    ours = drugs.combat(expr, samples["batch"], **kwargs)
+    ours = fs.pp.combat(expr, samples["batch"], **kwargs)
     ref = pd.read_csv(COMBAT / fixture, index_col=0)
     assert ours.index.equals(ref.index) and ours.columns.equals(ref.columns)
     assert np.abs(ours.to_numpy() - ref.to_numpy()).max() <= tolerance(key)
@@ -154,22 +154,22 @@ def test_combat_bad_input(bladder):
     batch = samples["batch"].copy()
     batch.iloc[0] = 99  # a batch with one sample
     with pytest.raises(ValueError, match="single sample.*mean_only=True"):
-        drugs.combat(expr, batch)
-    drugs.combat(expr, batch, mean_only=True)
+        fs.pp.combat(expr, batch)
+    fs.pp.combat(expr, batch, mean_only=True)
     with pytest.raises(ValueError, match="at least two batches"):
-        drugs.combat(expr, np.ones(expr.shape[1]))
+        fs.pp.combat(expr, np.ones(expr.shape[1]))
     confounded = pd.DataFrame({"c": samples["batch"].astype(str)}, index=samples.index)
     with pytest.raises(ValueError, match="confounded"):
-        drugs.combat(expr, samples["batch"], covariates=confounded)
+        fs.pp.combat(expr, samples["batch"], covariates=confounded)
     with pytest.raises(ValueError, match="missing values"):
-        drugs.combat(expr.where(expr > 3), samples["batch"])
+        fs.pp.combat(expr.where(expr > 3), samples["batch"])
     cancer = samples[["cancer"]]
     with pytest.raises(ValueError, match="no row for 1 samples"):
-        drugs.combat(expr, samples["batch"], covariates=cancer.iloc[1:])
+        fs.pp.combat(expr, samples["batch"], covariates=cancer.iloc[1:])
     incomplete = cancer.astype(object)
     incomplete.iloc[0, 0] = None
     with pytest.raises(ValueError, match=r"\['cancer'\] have missing values"):
-        drugs.combat(expr, samples["batch"], covariates=incomplete)
+        fs.pp.combat(expr, samples["batch"], covariates=incomplete)
 
 
 # -- prediction (SYNTHETIC data) ----------------------------------------------------------------

@@ -100,7 +100,7 @@ def test_combat_one_infinity_is_an_error(batches):
     bad.iloc[7, 3] = np.inf
     with pytest.raises(ValueError, match=r"1 missing values or infinities \(e.g. inf at gene "
                                          r"'g7', sample 's3'\)"):
-        drugs.combat(bad, batch)
+        fs.pp.combat(bad, batch)
 
 
 def test_combat_needs_two_varying_genes(batches):
@@ -108,9 +108,9 @@ def test_combat_needs_two_varying_genes(batches):
     expr, batch = batches
     with pytest.raises(ValueError, match=r"at least 2 genes that vary within every batch; 1 "
                                          r"of 1 genes do"):
-        drugs.combat(expr.iloc[:1], batch)
+        fs.pp.combat(expr.iloc[:1], batch)
     with pytest.raises(ValueError, match=r"0 of 200 genes do"):
-        drugs.combat(expr * 0 + 3.0, batch)
+        fs.pp.combat(expr * 0 + 3.0, batch)
 
 
 def test_combat_string_cell_is_named(batches):
@@ -119,17 +119,17 @@ def test_combat_string_cell_is_named(batches):
     bad.iloc[5, 2] = "12,5"
     with pytest.raises(ValueError, match=r"ComBat input must be numeric; 1 cells are not \(e.g. "
                                          r"'12,5' for gene 'g5', sample 's2'\)"):
-        drugs.combat(bad, batch)
+        fs.pp.combat(bad, batch)
 
 
 def test_combat_takes_numpy_arrays(batches):
     """Unclear error: a numpy array raised AttributeError."""
     expr, batch = batches
-    out = drugs.combat(expr.to_numpy(), batch.to_numpy())
+    out = fs.pp.combat(expr.to_numpy(), batch.to_numpy())
     assert isinstance(out, np.ndarray)
-    np.testing.assert_array_equal(out, drugs.combat(expr, batch).to_numpy())
+    np.testing.assert_array_equal(out, fs.pp.combat(expr, batch).to_numpy())
     with pytest.raises(TypeError, match="batch is a Series .* but expr is an array"):
-        drugs.combat(expr.to_numpy(), batch)
+        fs.pp.combat(expr.to_numpy(), batch)
 
 
 # -- prediction -----------------------------------------------------------------------------------
@@ -253,8 +253,8 @@ def test_associate_and_compare_groups_ignore_order(table, rnd):
 def test_combat_ignores_sample_and_gene_order(batches, rnd):
     expr, batch = batches
     rows, cols = shuffled(expr.index, rnd), shuffled(expr.columns, rnd)
-    base = drugs.combat(expr, batch)
-    moved = drugs.combat(expr.loc[rows, cols], batch.loc[shuffled(batch.index, rnd)])
+    base = fs.pp.combat(expr, batch)
+    moved = fs.pp.combat(expr.loc[rows, cols], batch.loc[shuffled(batch.index, rnd)])
     pd.testing.assert_frame_equal(moved.loc[base.index, base.columns], base, rtol=1e-10,
                                   atol=1e-12)
 
@@ -279,7 +279,7 @@ def test_predict_response_ignores_order(screen, rnd):
 def test_combat_leaves_its_input_unchanged(batches):
     expr, batch = batches
     frame, array = expr.copy(), expr.to_numpy().copy()
-    drugs.combat(frame, batch)
-    drugs.combat(array, batch.to_numpy())
+    fs.pp.combat(frame, batch)
+    fs.pp.combat(array, batch.to_numpy())
     pd.testing.assert_frame_equal(frame, expr)
     np.testing.assert_array_equal(array, expr.to_numpy())

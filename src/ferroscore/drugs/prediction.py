@@ -48,9 +48,9 @@ import pandas as pd
 from scipy import stats
 from threadpoolctl import threadpool_limits
 
-from ferroscore.drugs.association import check_finite, numeric_frame
-from ferroscore.drugs.combat import combat
+from ferroscore.pp.combat import combat
 from ferroscore.scoring import _n_jobs
+from ferroscore.tables import check_finite, numeric_frame
 
 __all__ = ["DrugModel", "Features", "ResponsePrediction", "check_expression",
            "check_training_response", "fit_drugs", "homogenize_datasets",

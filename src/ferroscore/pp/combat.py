@@ -17,8 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ferroscore.drugs.association import numeric_frame
-from ferroscore.tables import design_matrix
+from ferroscore.tables import design_matrix, numeric_frame
 
 __all__ = ["combat"]
 
@@ -70,7 +69,7 @@ def combat(
     --------
     >>> rng = np.random.default_rng(0)
     >>> expr = pd.DataFrame(rng.normal(size=(50, 8)), columns=[f"s{i}" for i in range(8)])
-    >>> adjusted = fs.drugs.combat(expr + [0, 0, 0, 0, 2, 2, 2, 2], [1, 1, 1, 1, 2, 2, 2, 2])
+    >>> adjusted = fs.pp.combat(expr + [0, 0, 0, 0, 2, 2, 2, 2], [1, 1, 1, 1, 2, 2, 2, 2])
     >>> adjusted.shape
     (50, 8)
     """
