@@ -71,8 +71,8 @@ def test_collapse_max_mean_never_prefers_a_row_with_nan():
     np.testing.assert_array_equal(out.loc["A"], [2.0, 2.0, 2.0])  # the complete row
     np.testing.assert_array_equal(out.loc["C"], [np.nan, 9.0, 9.0])  # fewest NaN
     report = out.attrs["collapsed"].set_index("feature")["kept"]
-    assert report.to_dict() == {"A": "row 1 (1 rows with more NaN skipped)",
-                                "C": "row 3 (1 rows with more NaN skipped)"}
+    assert report.to_dict() == {"A": "row 1 (1 rows with more NaN or inf skipped)",
+                                "C": "row 3 (1 rows with more NaN or inf skipped)"}
 
 
 # -- tables (the readers behind the command line) -------------------------------------------------

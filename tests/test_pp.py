@@ -35,7 +35,9 @@ def test_merge_by_symbol_matches_previous_symbols(breast):
     old = expr.loc[["MBOAT5", "GPX4", "CARS"], expr.columns[:10]]
     new = expr.loc[["GPX4", "CARS"], expr.columns[10:20]].rename(index={"CARS": "CARS1"})
     new.loc["LPCAT3"] = 0.5
-    merged = fs.pp.merge_cohorts({"old": old, "new": new}, genes_axis="rows")
+    with pytest.warns(UserWarning, match=r"renamed .*old: 2 \(e.g. MBOAT5 -> LPCAT3, CARS -> "
+                                         r"CARS1\)"):
+        merged = fs.pp.merge_cohorts({"old": old, "new": new}, genes_axis="rows")
     assert list(merged.expression.index) == ["LPCAT3", "GPX4", "CARS1"]
     assert merged.report.loc["old", "renamed"] == {"MBOAT5": "LPCAT3", "CARS": "CARS1"}
     with pytest.warns(UserWarning, match="old: 2 of 3"):

@@ -141,12 +141,23 @@ def cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
+#: fs.score keywords that ``ferroscore score`` sets through its own options
+PARAM_FLAGS = {"na": "--na", "n_permutations": "--permutations", "random_state": "--seed",
+               "null": "--null", "genes_axis": "--genes-axis", "layer": "--layer",
+               "use_raw": "--use-raw", "gene_symbols": "--gene-symbols", "method": "--method",
+               "progress": "--quiet"}
+
+
 def _parse_params(pairs: list[str] | None) -> list[tuple[str, Any]]:
     out = []
     for pair in pairs or []:
         if "=" not in pair:
             raise UsageError(f"--param expects key=value, got {pair!r}")
         key, value = pair.split("=", 1)
+        if key in PARAM_FLAGS:
+            raise UsageError(f"--param {key}=...: use the option {PARAM_FLAGS[key]} instead")
+        if value.lower() in ("true", "false"):
+            value = value.lower()
         try:
             out.append((key, json.loads(value)))  # numbers, true/false, null
         except json.JSONDecodeError:

@@ -28,6 +28,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from ferroscore.tables import numeric_frame
+
 __all__ = [
     "STATUSES",
     "GeneIndex",
@@ -444,9 +446,9 @@ def _choose(gene: str, symbol: str, positions: list[int], fidx: FeatureIndex, me
 
 
 def _highest_mean(values: np.ndarray, rows: np.ndarray) -> tuple[int, str]:
-    """The row with the highest mean among those with the fewest missing values (NaN never
-    counts as a maximum), and a note for the report when missing values decided."""
-    sub = values[rows]
+    """The row with the highest mean among those with the fewest missing values (NaN and inf
+    never count as a maximum), and a note for the report when missing values decided."""
+    sub = np.where(np.isfinite(values[rows]), values[rows], np.nan)  # inf is not a maximum
     n_missing = np.isnan(sub).sum(axis=1)
     fewest = np.flatnonzero(n_missing == n_missing.min())
     with np.errstate(invalid="ignore"):
@@ -454,7 +456,7 @@ def _highest_mean(values: np.ndarray, rows: np.ndarray) -> tuple[int, str]:
     best = rows[fewest[int(np.argmax(means))]]
     if n_missing.max() == 0:
         return int(best), ""
-    return int(best), f" ({int((n_missing > n_missing.min()).sum())} rows with more NaN skipped)"
+    return int(best), f" ({int((n_missing > n_missing.min()).sum())} rows with more NaN or inf skipped)"
 
 
 def collapse(
@@ -493,13 +495,18 @@ def collapse(
         raise ValueError(f"genes_axis must be 'rows' or 'columns', got {genes_axis!r}")
     frame = matrix if genes_axis == "rows" else matrix.T
     names = frame.index
+    unnamed = np.flatnonzero(pd.isna(names) | (names.astype(str).str.strip() == ""))
+    if len(unnamed):
+        raise ValueError(f"{len(unnamed)} features have no name (positions "
+                         f"{unnamed[:5].tolist()}{' ...' if len(unnamed) > 5 else ''} along the "
+                         f"genes axis); name or drop them before collapsing")
     dup_mask = names.duplicated(keep=False)
     report_rows = []
     if not dup_mask.any():
         out = matrix.copy()
         out.attrs["collapsed"] = pd.DataFrame(columns=["feature", "n_rows", "how", "kept"])
         return out
-    values = frame.to_numpy(dtype=float)
+    values = numeric_frame(frame, "the matrix", "gene", "sample").to_numpy(dtype=float)
     positions = pd.Series(np.arange(len(names)), index=names)
     keep_rows: list[np.ndarray] = []
     out_names: list = []

@@ -173,8 +173,9 @@ def forest(
     table = cox_table.reset_index(drop=True)
     ax = _axes(ax, figsize=(7, 0.5 * len(table) + 1.2))
     y = np.arange(len(table))[::-1]
-    ax.errorbar(table["hr"], y, xerr=[table["hr"] - table["hr_lower"],
-                                      table["hr_upper"] - table["hr"]],
+    hr = table["hr"].to_numpy(dtype=float)
+    ax.errorbar(hr, y, xerr=[hr - table["hr_lower"].to_numpy(dtype=float),
+                             table["hr_upper"].to_numpy(dtype=float) - hr],
                 fmt="s", color="black", ecolor="grey", capsize=3)
     _forest_axis(ax, log_scale=True, label="hazard ratio (log scale)")
     ax.set_yticks(y)

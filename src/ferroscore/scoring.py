@@ -193,6 +193,11 @@ class FerroptosisScorer(TransformerMixin, BaseEstimator):
         _check_integer("min_genes", self.min_genes, 1)
         _check_integer("chunk_size", self.chunk_size, 1, none_ok=True)
         _check_integer("n_jobs", self.n_jobs, 1, none_ok=True)
+        coverage = self.min_coverage
+        if isinstance(coverage, (bool, np.bool_)) or not isinstance(
+                coverage, (int, float, np.integer, np.floating)) or not 0 <= coverage <= 1:
+            raise ValueError(f"min_coverage is the fraction of a set's genes that must be found, "
+                             f"between 0 and 1; got {coverage!r}")
         if self.method not in METHODS:
             raise ValueError(f"unknown method {self.method!r}; available: {', '.join(METHODS)}")
         if self.na == "per_sample" and not METHODS[self.method].scale_free:
@@ -353,6 +358,12 @@ class FerroptosisScorer(TransformerMixin, BaseEstimator):
                     columns += [f"{name}_up_{extra}", f"{name}_down_{extra}"]
             if self.n_permutations:
                 columns += [f"{name}_pvalue", f"{name}_qvalue"]
+        clashes = sorted({c for c in columns if columns.count(c) > 1})
+        if clashes:
+            raise ValueError(f"score column(s) {clashes} would be written twice: a set's name "
+                             "equals a column of another set (a signature 'S' writes 'S_up' and "
+                             "'S_down'; extras and p-values add '_<name>' suffixes); rename one "
+                             "of the sets")
         return columns
 
     def _run_blocks(self, expression: Expression, components: list[Component]) -> dict:

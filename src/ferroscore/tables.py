@@ -69,12 +69,33 @@ def read_table(path: str | Path, *, index_col: int | None = 0,
                          f"{' ...' if len(repeated) > 5 else ''} in the header; every column "
                          "(sample or gene) must be named once")
     try:
-        return pd.read_csv(io.BytesIO(raw), sep=sep, index_col=index_col, encoding="utf-8-sig",
-                           float_precision=float_precision)
+        table = pd.read_csv(io.BytesIO(raw), sep=sep, index_col=index_col, encoding="utf-8-sig",
+                            float_precision=float_precision)
     except pd.errors.ParserError as error:
         message = str(error).strip().splitlines()[-1]
         raise ValueError(f"{name}: not a {'tab' if sep == chr(9) else 'comma'}-separated "
                          f"table ({message})") from None
+    return _without_unnamed_columns(table, fields, index_col, name)
+
+
+def _without_unnamed_columns(table: pd.DataFrame, fields: list[str], index_col: int | None,
+                             name: str) -> pd.DataFrame:
+    """Columns after the first whose header field is empty (pandas calls them ``Unnamed: j``;
+    the first column holds row names, often under an empty header): dropped with a warning
+    when they hold no value at all (lines ending with a separator), else an error."""
+    unnamed = [f"Unnamed: {j}" for j, field in enumerate(fields)
+               if not field.strip() and j not in (0, index_col)]  # column 0: row names
+    unnamed = [c for c in unnamed if c in table.columns]
+    if not unnamed:
+        return table
+    holding = [c for c in unnamed if table[c].notna().any()]
+    if holding:
+        positions = [int(c.split(": ")[1]) + 1 for c in holding]
+        raise ValueError(f"{name}: column(s) {positions[:5]} (counting from 1) have no name in "
+                         "the header but hold values; name every sample or gene column")
+    warnings.warn(f"{name}: ignored {len(unnamed)} empty column(s) without a name (the lines "
+                  "end with a separator)", UserWarning, stacklevel=3)
+    return table.drop(columns=unnamed)
 
 
 def _read_raw(path: str | Path) -> tuple[str, bytes, str]:

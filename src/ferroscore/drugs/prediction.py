@@ -529,6 +529,13 @@ def predict_response(
     predictions, diagnostics, models = fit_drugs(
         features, train_response.loc[lines], power_transform=power_transform,
         min_train_samples=min_train_samples, penalties=grid)
+    skipped = diagnostics["reason"].fillna("").astype(str)
+    skipped = skipped[skipped != ""]
+    if len(skipped):
+        warnings.warn(f"{len(skipped)} drugs were not predicted (their predictions are NaN): "
+                      + "; ".join(f"{drug}: {why}" for drug, why in skipped.head(5).items())
+                      + (" ..." if len(skipped) > 5 else "") + " (diagnostics['reason'])",
+                      UserWarning, stacklevel=2)
     outside = diagnostics.index[diagnostics["n_nan"] > 0]
     if len(outside):
         warnings.warn(f"{int(diagnostics['n_nan'].sum())} predictions of {len(outside)} drugs "

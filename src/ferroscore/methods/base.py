@@ -26,6 +26,31 @@ from scipy import sparse
 __all__ = ["Component", "Method", "SizeGroup", "gather_by_size", "score_observed"]
 
 
+def _checked_type(method: str, key: str, value: Any, default: Any) -> Any:
+    """``value`` of parameter ``key`` checked against the kind of its default: a flag must be a
+    bool (the string ``"false"`` is not), a count an integer (``2.7`` is not truncated), a
+    number finite. Other parameters (strings, tuples, ``random_state=None``) pass unchanged to
+    the method's own :meth:`Method.validate`."""
+    where = f"method {method!r} parameter {key}"
+    if isinstance(default, (bool, np.bool_)):
+        if not isinstance(value, (bool, np.bool_)):
+            raise TypeError(f"{where} must be True or False, got {value!r}")
+        return bool(value)
+    number = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+        value, (bool, np.bool_))
+    if isinstance(default, int):
+        if value is None and key == "random_state":
+            return value
+        if not number or not float(value).is_integer():
+            raise TypeError(f"{where} must be an integer, got {value!r}")
+        return int(value)
+    if isinstance(default, float):
+        if not number or not np.isfinite(value):
+            raise TypeError(f"{where} must be a finite number, got {value!r}")
+        return float(value)
+    return value
+
+
 @dataclass
 class Component:
     """One scored gene set: a plain set, or one side of a signature.
@@ -125,6 +150,8 @@ class Method:
             valid = ", ".join(self.defaults) or "none"
             raise TypeError(f"method {self.name!r} got unknown parameter(s) {unknown}; valid "
                             f"parameters: {valid}")
+        for key, value in params.items():
+            params[key] = _checked_type(self.name, key, value, self.defaults[key])
         self.params = {**self.defaults, **params}
         self.validate()
 

@@ -145,6 +145,13 @@ def merge_cohorts(
     if any(rows[n]["n_lost"] for n in rows):
         warnings.warn(f"merged on {len(common)} common genes; genes left out per cohort: "
                       f"{'; '.join(lines)} (see .report)", UserWarning, stacklevel=2)
+    renamed = {n: rows[n]["renamed"] for n in rows if rows[n]["renamed"]}
+    if renamed:
+        examples = "; ".join(f"{n}: {len(r)} (e.g. " + ", ".join(
+            f"{old} -> {new}" for old, new in list(r.items())[:3]) + ")"
+            for n, r in renamed.items())
+        warnings.warn(f"genes renamed to their current symbols to match the cohorts: {examples} "
+                      "(see .report['renamed'])", UserWarning, stacklevel=2)
     merged = pd.concat([frame.loc[common] for frame in frames.values()], axis=1)
     merged.index.name = "gene"
     batch = pd.Series(pd.Categorical([n for n, f in frames.items() for _ in f.columns],

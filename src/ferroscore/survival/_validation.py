@@ -4,7 +4,8 @@ inputs, pairing of pandas inputs by index, and samples x genes matrices.
 Pairing rule (every survival function): pandas Series are paired by their index, never by
 position. The first Series among a function's inputs sets the sample order; every other Series
 must hold the same labels (in any order) and is reordered to match, else a ValueError lists
-the labels found on one side only. Plain arrays and lists are taken by position, in that order.
+the labels found on one side only. Plain arrays and lists are taken by position, in that order;
+mixing them with Series that list the samples in different orders is an error (ambiguous).
 """
 
 from __future__ import annotations
@@ -60,6 +61,17 @@ def align_series(**inputs: Any) -> tuple[dict[str, Any], pd.Index | None]:
     """
     reference: tuple[str, pd.Index] | None = None
     out = dict(inputs)
+    series = {name: v for name, v in inputs.items() if isinstance(v, pd.Series)}
+    arrays = [name for name, v in inputs.items()
+              if v is not None and not isinstance(v, (pd.Series, pd.DataFrame, str))
+              and np.ndim(v) == 1]
+    orders = [v.index for v in series.values()]
+    if arrays and any(not index.equals(orders[0]) for index in orders[1:]):
+        raise ValueError(
+            f"{', '.join(arrays)} {'is a plain array' if len(arrays) == 1 else 'are plain arrays'}"
+            f" (paired by position) but the Series {', '.join(series)} list the samples in "
+            "different orders, so which sample each value belongs to is ambiguous; pass every "
+            "input as a Series indexed by sample ID, or every input as a plain array")
     for name, values in inputs.items():
         if not isinstance(values, pd.Series):
             continue

@@ -209,6 +209,18 @@ def _permutation_p(ys: np.ndarray, m: np.ndarray, observed: float, n_perm: int,
     return (1 + exceed) / (n_perm + 1)
 
 
+def _low_high(values: pd.Series, threshold: float, what: str) -> pd.Series:
+    """low = score <= threshold; a ValueError when one group would be empty."""
+    low = values.to_numpy() <= threshold
+    if low.all() or not low.any():
+        side = "low" if low.all() else "high"
+        raise ValueError(f"every one of the {len(values)} scores falls in the {side} group at "
+                         f"{what} (scores {values.min():g} to {values.max():g}), so there is "
+                         "nothing to compare; use a threshold inside that range")
+    return pd.Series(np.where(low, "low", "high"), index=values.index,
+                     dtype=pd.CategoricalDtype(["low", "high"], ordered=True))
+
+
 def split(
     score: Any,
     how: str | float = "median",
@@ -234,13 +246,10 @@ def split(
                        index=getattr(score, "index", None))
     if values.isna().any():
         raise ValueError("scores contain missing values; drop them first")
-    low_high = pd.CategoricalDtype(["low", "high"], ordered=True)
     if isinstance(how, (int, float)) and not isinstance(how, bool):
-        return pd.Series(np.where(values <= how, "low", "high"), index=values.index,
-                         dtype=low_high)
+        return _low_high(values, how, f"the threshold {how:g}")
     if how == "median":
-        return pd.Series(np.where(values <= values.median(), "low", "high"),
-                         index=values.index, dtype=low_high)
+        return _low_high(values, values.median(), "the median")
     if how in ("tertiles", "quartiles"):
         k = 3 if how == "tertiles" else 4
         labels = [f"{'T' if k == 3 else 'Q'}{i}" for i in range(1, k + 1)]
