@@ -20,11 +20,11 @@ import pandas as pd
 
 from ferroscore._interface import command_line
 from ferroscore._version import __version__
+from ferroscore.methods import METHODS
 from ferroscore.result import set_names
 from ferroscore.tables import read_table
 
-METHOD_CHOICES = ["singscore", "ssgsea", "gsva", "zscore", "plage", "ucell", "aucell", "mean",
-                  "wsum"]
+METHOD_CHOICES = list(METHODS)
 
 DATA_ERRORS = (ValueError, TypeError, KeyError, FileNotFoundError, OSError, RuntimeError)
 
