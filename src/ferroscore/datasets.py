@@ -56,9 +56,10 @@ def breast_cancer(*, as_frames: bool = False) -> ad.AnnData | tuple[pd.DataFrame
 
     124 primary breast tumours profiled on two-colour Agilent arrays (log ratios against a
     common reference RNA, as deposited: ranks within a tumour describe it against the
-    reference, not its absolute expression; see :data:`BREAST_PLATFORM`), 15,528 genes named as given by the source, including outdated
-    symbols such as MBOAT5 (LPCAT3), CARS (CARS1), ATP5G3 (ATP5MC3) and TTC35 (EMC2); ferroscore
-    finds set members through these names without renaming any row.
+    reference, not its absolute expression; see :data:`BREAST_PLATFORM`), 15,528 genes named
+    as given by the source, including outdated symbols such as MBOAT5 (LPCAT3), CARS (CARS1),
+    ATP5G3 (ATP5MC3) and TTC35 (EMC2); ferroscore finds set members through these names
+    without renaming any row.
 
     Source: GEO GSE1992 (Hu et al. 2006, BMC Genomics 7:96), redistributed by survJamda.data /
     SurvSet.

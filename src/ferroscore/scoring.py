@@ -22,9 +22,9 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from tqdm.auto import tqdm
 
 from ferroscore import genesets, ids
-from ferroscore.datasets import platform_note
 from ferroscore._interface import hint, warn
 from ferroscore._version import __version__
+from ferroscore.datasets import platform_note
 from ferroscore.genesets import GeneSet, Signature
 from ferroscore.matrix import (
     DROP_GENES_API,
@@ -37,7 +37,6 @@ from ferroscore.matrix import (
 from ferroscore.methods import METHODS, Component, Method, make_method
 from ferroscore.result import COVERAGE_COLUMNS, ScoreResult
 from ferroscore.significance import benjamini_hochberg, draw_null, empirical_pvalues
-
 
 __all__ = ["FerroptosisScorer", "LazyScoreResult", "score"]
 
