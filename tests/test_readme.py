@@ -83,3 +83,12 @@ def test_readme_block_runs(block, tmp_path, monkeypatch):
         exec(compile(block["code"], "README.md", "exec"), namespace)  # noqa: S102 - our README
     plt.close("all")
     _check(namespace)
+
+
+def test_the_readme_points_inside_the_repository_and_is_current():
+    assert "DESIGN.md" not in README and "docs/architecture.md" in README
+    assert "R is not available" not in README  # R 4.2 installs from Debian
+    architecture = (REPO / "docs" / "architecture.md").read_text()
+    package = REPO / "src" / "ferroscore"
+    for sub in sorted(p.name for p in package.iterdir() if (p / "__init__.py").exists()):
+        assert f"`{sub}/`" in architecture, sub  # every subpackage has its place in the note
