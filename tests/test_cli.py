@@ -107,9 +107,13 @@ def test_survival_command_equals_the_api(small, tmp_path):
     folder, _, clinical = small
     assert run("score", "expr.csv", "-o", tmp_path / "s.tsv", cwd=folder).returncode == 0
     done = run("survival", tmp_path / "s.tsv", folder / "clinical.csv", "--time", "rfs_months",
-               "--event", "rfs_event", "--covariates", "age", "grade", "-o", tmp_path / "out")
+               "--event", "rfs_event", "--covariates", "age", "grade", "--time-unit", "months",
+               "--platform", "two-colour log ratios", "-o", tmp_path / "out")
     assert done.returncode == 0, done.stderr
     summary = pd.read_csv(tmp_path / "out" / "survival_summary.tsv", sep="\t")
+    assert summary["direction"].tolist() == ["signed"]  # from the scores' JSON sidecar
+    assert "direction" in done.stdout and "associated with survival" in done.stdout
+    assert "platform: two-colour log ratios" in done.stdout
     scores = pd.read_csv(tmp_path / "s.tsv", sep="\t", index_col=0)[["ferroptosis_core"]]
     scores.index = scores.index.astype(str)
     api = fs.survival.analyze(scores, clinical, time="rfs_months", event="rfs_event",
@@ -130,7 +134,11 @@ def test_drugs_and_predict_response_commands(small, tmp_path):
     response.to_csv(tmp_path / "response.csv")
     done = run("drugs", tmp_path / "s.tsv", tmp_path / "response.csv", "-o", tmp_path / "d")
     assert done.returncode == 0, done.stderr
+    assert "score column: ferroptosis_core (the first set" in done.stdout
     table = pd.read_csv(tmp_path / "d" / "association_spearman.tsv", sep="\t")
+    assert set(table["score_column"]) == {"ferroptosis_core"}
+    groups = pd.read_csv(tmp_path / "d" / "median_split_mannwhitney.tsv", sep="\t")
+    assert set(groups["score_column"]) == {"ferroptosis_core"}
     scores = pd.read_csv(tmp_path / "s.tsv", sep="\t", index_col=0)["ferroptosis_core"]
     scores.index = scores.index.astype(str)
     response.index = response.index.astype(str)
@@ -185,9 +193,12 @@ def test_demo_report(tmp_path):
     done = run("demo", "-o", tmp_path / "demo")
     assert done.returncode == 0, done.stderr
     assert "HR/SD (95% CI)" in done.stdout and "report:" in done.stdout
+    assert "No ferroptosis score is associated with relapse-free survival" in done.stdout
     html = (tmp_path / "demo" / "report.html").read_text()
-    for anchor in ("data", "coverage", "scores", "survival", "axes", "drugs", "provenance"):
-        assert f'id="{anchor}"' in html, anchor
+    anchors = ("conclusion", "data", "coverage", "scores", "survival", "methods", "axes",
+               "drugs", "provenance")
+    assert re.findall(r'<section id="(\w+)">', html) == list(anchors)
+    _check_demo_content(html, tmp_path / "demo")
     images = re.findall(r'src="data:image/png;base64,([^"]+)"', html)
     assert len(images) == 9
     import matplotlib.image as mpimg
@@ -202,3 +213,34 @@ def test_demo_report(tmp_path):
     for table in ("scores.tsv", "survival_summary.tsv", "axes_summary.tsv", "coverage.tsv",
                   "drug_sensitivity.tsv"):
         assert not pd.read_csv(tmp_path / "demo" / table, sep="\t").empty
+
+
+def _check_demo_content(html: str, folder) -> None:
+    """The parts of the demo report that keep a reader from misreading it (issue 12)."""
+    import html as html_lib
+
+    from ferroscore._agreement import claim
+
+    text = html_lib.unescape(re.sub(r"<[^>]+>", " ", html))
+    conclusion = text.split("Conclusion", 2)[2].split(" Data ")[0]
+    assert "No ferroptosis score is associated with relapse-free survival" in conclusion
+    assert "smallest q = 0.25" in conclusion and "iron_import" in conclusion
+    assert "fpi: HR per SD 0.92 (singscore) to 1.32 (gsva)" in conclusion
+    assert "Platform: two-colour Agilent arrays" in text
+    for column in ("direction", "signed, signs unverified", "HR per SD (95% CI)",
+                   "adjusted HR per SD (95% CI)", "genes found", "spearman with core",
+                   "hr_both_sides_of_1", "do not cover choosing a method"):
+        assert column in text, column
+    for key in ("singscore", "ssgsea_normalised", "gsva_max_diff", "cox_per_sd"):
+        assert claim(key) in text, key
+    axes = pd.read_csv(folder / "axes_summary.tsv", sep="\t", index_col=0)
+    assert axes.loc["iron_import", "HR per SD (95% CI)"] == "1.83 (1.30-2.57)"
+    assert axes.loc["iron_import", "adjusted p"] == pytest.approx(0.065, abs=5e-4)
+    assert axes.loc["iron_import", "direction"] == "pro-ferroptotic axis"
+    summary = pd.read_csv(folder / "survival_summary.tsv", sep="\t")
+    assert set(summary["method"]) == {"singscore", "ssgsea", "gsva"}
+    sensitivity = pd.read_csv(folder / "method_sensitivity.tsv", sep="\t").set_index("score")
+    assert sensitivity.loc["fpi", "flips"] and not sensitivity.loc["ferroptosis_core", "flips"]
+    coverage = pd.read_csv(folder / "coverage.tsv", sep="\t", keep_default_na=False)
+    assert coverage.columns.tolist() == ["set", "side", "gene", "status", "matched_as"]
+    assert coverage.query("gene == 'CISD1' and set == 'fpi'")["status"].tolist() == ["missing"]

@@ -7,8 +7,6 @@ make_reference.R)."""
 from __future__ import annotations
 
 import json
-import re
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -19,7 +17,7 @@ from ferroscore.survival._breslow import breslow_data, loglik
 from ferroscore.tables import read_table
 
 from .agreement import tolerance
-from .conftest import DATA, REPO
+from .conftest import DATA
 
 GSE = DATA / "prognostic_gse1992"
 SYN = DATA / "prognostic_synthetic"
@@ -234,20 +232,6 @@ def test_meta_analysis_synthetic(dataset):
         check_meta(result, expected, "meta_synthetic")
     if dataset == "meta_homogeneous":  # Q < k - 1: truncated at 0 (SJ is positive by design)
         assert all(v["tau2"] == 0 for m, v in reference.items() if not m.startswith("SJ"))
-
-
-def test_the_readme_signature_workflow_runs():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    blocks = re.findall(r"```python\n(.*?)```", (REPO / "README.md").read_text(), flags=re.S)
-    (code,) = [b for b in blocks if "fs.survival.cv_coxnet" in b]
-    namespace: dict = {}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102 - our own README
-    assert len(namespace["signature"]) > 0 and namespace["table"]["converged"].all()
-    assert isinstance(namespace["pooled"], fs.survival.MetaAnalysis)
 
 
 def test_forest_plot_of_a_meta_analysis(tmp_path):

@@ -212,15 +212,27 @@ def score_columns(scores: pd.DataFrame, path: str, wanted: list[str] | None) -> 
     return scores[[c for c in scores.select_dtypes("number") if not c.endswith(skip)]]
 
 
+def sidecar_params(path: str) -> dict:
+    """The parameters ``ferroscore score`` recorded in the JSON sidecar of ``path`` (empty
+    without one)."""
+    sidecar = Path(f"{path}.json")
+    return json.loads(sidecar.read_text())["params"] if sidecar.exists() else {}
+
+
 def cmd_survival(args: argparse.Namespace) -> int:
     from ferroscore import pl, survival
 
     scores = score_columns(read_scores(args.scores), args.scores, args.columns)
     clinical = read_table(args.clinical)
     clinical.index = clinical.index.astype(str)
+    params = sidecar_params(args.scores)  # directions: else catalogue names, else unknown
+    directions = {e["name"]: e["direction"] for e in params.get("sets", [])
+                  if e.get("direction") and e["name"] in scores}
     result = survival.analyze(scores, clinical, time=args.time, event=args.event,
                               covariates=args.covariates, minprop=args.minprop,
-                              p_method=args.p_method, join=args.join)
+                              p_method=args.p_method, join=args.join,
+                              platform=args.platform or params.get("platform"),
+                              directions=directions)
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
     result.table.to_csv(out / "survival_summary.tsv", sep="\t", index=False)
@@ -234,16 +246,19 @@ def cmd_survival(args: argparse.Namespace) -> int:
     for column in scores.columns:
         cut = result.cutpoints[column]
         pl.km(result.km[column], title=f"{column}: median split", xlabel=args.time,
-              save=out / f"km_median_{column}.png")
+              time_unit=args.time_unit, save=out / f"km_median_{column}.png")
         plt.close("all")
         data = clinical.join(scores[column]).dropna(subset=[column, args.time, args.event])
         pl.km(data[args.time], data[args.event], cut.groups(data[column]), cut=cut,
-              title=f"{column}: optimal cut", xlabel=args.time,
+              title=f"{column}: optimal cut", xlabel=args.time, time_unit=args.time_unit,
               save=out / f"km_cut_{column}.png")
         plt.close("all")
     pl.forest(pd.concat(result.cox_univariate.values()), title="HR per SD (univariate)",
               save=out / "forest_univariate.png")
     plt.close("all")
+    print(result.conclusion())
+    if result.params["platform"]:
+        print(f"platform: {result.params['platform']}")
     print(result.table.round(4).to_string(index=False))
     print(f"wrote tables and figures to {out}", file=sys.stderr)
     return 0
@@ -260,16 +275,18 @@ def cmd_drugs(args: argparse.Namespace) -> int:
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
     table = drugs.associate(scores[column], response, args.method, min_samples=args.min_samples,
-                            join=args.join)
+                            join=args.join).assign(score_column=column)
     table.to_csv(out / f"association_{args.method}.tsv", sep="\t", index=False)
     common = scores.index.intersection(response.index)
     groups = survival.split(scores.loc[common, column], "median")
-    compare = drugs.compare_groups(response.loc[common], groups)
+    compare = drugs.compare_groups(response.loc[common], groups).assign(score_column=column)
     compare.to_csv(out / "median_split_mannwhitney.tsv", sep="\t", index=False)
     import matplotlib.pyplot as plt
 
     pl.volcano(table, save=out / f"volcano_{args.method}.png")
     plt.close("all")
+    print(f"score column: {column}" + ("" if args.column else " (the first set; choose with "
+                                                             "--column)"))
     print(table.sort_values("p").head(10).round(4).to_string(index=False))
     print(f"wrote tables and figures to {out}", file=sys.stderr)
     return 0
@@ -482,6 +499,11 @@ def build_parser() -> Parser:
     surv.add_argument("--join", default="exact", choices=["exact", "inner"],
                       help="exact: scores and clinical data must hold the same samples "
                            "(default); inner: use the common samples (reported)")
+    surv.add_argument("--time-unit", help="unit of the time column, shown on the Kaplan-Meier "
+                                          "x axis (e.g. months)")
+    surv.add_argument("--platform", help="what the expression values are, printed with the "
+                                         "results (e.g. 'two-colour log ratios vs a reference "
+                                         "RNA')")
     surv.add_argument("-o", "--output", default="ferroscore_survival", help="output folder")
     surv.set_defaults(func=cmd_survival)
 

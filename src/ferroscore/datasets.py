@@ -14,12 +14,17 @@ import pandas as pd
 if TYPE_CHECKING:
     import anndata as ad
 
-__all__ = ["GDSCData", "SyntheticScreen", "breast_cancer", "gdsc", "synthetic_drug_screen"]
+__all__ = ["BREAST_PLATFORM", "GDSCData", "SyntheticScreen", "breast_cancer", "gdsc",
+           "platform_note", "synthetic_drug_screen"]
 
 BREAST_CITATION = (
     "GEO GSE1992: Hu Z, Fan C, Oh DS, et al. The molecular portraits of breast tumors are "
     "conserved across microarray platforms. BMC Genomics 2006;7:96. Redistributed by the "
     "survJamda.data R package and the SurvSet Python package."
+)
+BREAST_PLATFORM = (
+    "two-colour Agilent arrays: log ratios of each tumour against a common reference RNA, so "
+    "within-sample ranks describe tumour versus reference, not absolute expression"
 )
 CLINICAL_COLUMNS = ["rfs_months", "rfs_event", "er_positive", "node_positive", "grade",
                     "size_class", "age"]
@@ -29,13 +34,32 @@ def _data_file(name: str):
     return resources.files("ferroscore") / "data" / name
 
 
+def platform_note(data: object) -> str | None:
+    """The platform note carried by expression data, or None.
+
+    Read from ``DataFrame.attrs["platform"]`` or ``AnnData.uns["dataset"]["platform"]`` (what
+    :func:`breast_cancer` sets); :func:`ferroscore.score` records it in ``params["platform"]``
+    and :func:`ferroscore.survival.analyze` and the reports print it.
+    """
+    attrs = getattr(data, "attrs", None)
+    if isinstance(attrs, dict) and isinstance(attrs.get("platform"), str):
+        return attrs["platform"]
+    uns = getattr(data, "uns", None)
+    dataset = uns.get("dataset") if hasattr(uns, "get") else None
+    if isinstance(dataset, dict) and isinstance(dataset.get("platform"), str):
+        return dataset["platform"]
+    return None
+
+
 def breast_cancer(*, as_frames: bool = False) -> ad.AnnData | tuple[pd.DataFrame, pd.DataFrame]:
     """The GSE1992 breast tumour cohort with relapse-free survival.
 
     124 primary breast tumours profiled on two-colour Agilent arrays (log ratios against a
-    reference, as deposited), 15,528 genes named as given by the source, including outdated
-    symbols such as MBOAT5 (LPCAT3), CARS (CARS1), ATP5G3 (ATP5MC3) and TTC35 (EMC2); ferroscore
-    finds set members through these names without renaming any row.
+    common reference RNA, as deposited: ranks within a tumour describe it against the
+    reference, not its absolute expression; see :data:`BREAST_PLATFORM`), 15,528 genes named
+    as given by the source, including outdated symbols such as MBOAT5 (LPCAT3), CARS (CARS1),
+    ATP5G3 (ATP5MC3) and TTC35 (EMC2); ferroscore finds set members through these names
+    without renaming any row.
 
     Source: GEO GSE1992 (Hu et al. 2006, BMC Genomics 7:96), redistributed by survJamda.data /
     SurvSet.
@@ -53,7 +77,8 @@ def breast_cancer(*, as_frames: bool = False) -> ad.AnnData | tuple[pd.DataFrame
         ``rfs_months`` (relapse-free survival time, months), ``rfs_event`` (1 = relapse),
         ``er_positive``, ``node_positive`` (0/1), ``grade`` (1-3), ``size_class`` and ``age``
         (years), all pandas nullable ``Int64`` with the source's "missing" as ``<NA>``.
-        ``uns["dataset"]`` records the source.
+        ``uns["dataset"]`` records the source and the ``platform`` note; with ``as_frames``
+        the expression carries the note in ``attrs["platform"]`` (see :func:`platform_note`).
     """
     with resources.as_file(_data_file("breast_gse1992_expression.csv.gz")) as path:
         expression = pd.read_csv(path, index_col=0)
@@ -65,6 +90,7 @@ def breast_cancer(*, as_frames: bool = False) -> ad.AnnData | tuple[pd.DataFrame
     clinical = clinical[CLINICAL_COLUMNS].astype("Int64")
     if not clinical.index.equals(expression.columns):
         raise RuntimeError("bundled GSE1992 clinical and expression samples differ")
+    expression.attrs["platform"] = BREAST_PLATFORM
     if as_frames:
         return expression, clinical
     import anndata as ad
@@ -78,6 +104,7 @@ def breast_cancer(*, as_frames: bool = False) -> ad.AnnData | tuple[pd.DataFrame
         "name": "GSE1992 breast cancer",
         "citation": BREAST_CITATION,
         "values": "two-colour log ratios (tumour vs reference), as deposited",
+        "platform": BREAST_PLATFORM,
         "time_unit": "months",
     }
     return adata

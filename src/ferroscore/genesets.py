@@ -27,6 +27,7 @@ __all__ = [
     "catalogue",
     "catalogue_version",
     "coerce_sets",
+    "direction_of",
     "load",
     "read_gmt",
     "signature",
@@ -223,6 +224,20 @@ def signature(
 
 SetLike = str | GeneSet | Signature | Sequence[str]
 
+#: What a score's direction means, for each value :func:`direction_of` returns.
+DIRECTIONS = {
+    "signed": "drivers minus suppressors: a higher score is more pro-ferroptotic",
+    "signed, signs unverified": "drivers minus suppressors as published, but the published signs "
+                                "could not be verified",
+    "pro-ferroptotic axis": "one pathway arm of drivers: a higher score is more of that "
+                            "pro-ferroptotic arm",
+    "anti-ferroptotic axis": "one pathway arm of suppressors: a higher score is more of that "
+                             "anti-ferroptotic arm",
+    "unsigned": "drivers and suppressors mixed (a pathway or a plain gene list): the score has "
+                "no ferroptosis direction",
+    "unknown": "not a set ferroscore scored (a plain score column): direction not known",
+}
+
 # ----------------------------------------------------------------------------------------------
 # The shipped catalogue
 # ----------------------------------------------------------------------------------------------
@@ -325,6 +340,38 @@ def load(name: str) -> GeneSet | Signature:
                                "provenance": meta["provenance"]})
     return GeneSet(name, tuple(rows["symbol"]), tuple(rows["weight"]),
                    description=meta["description"], source=meta["source"])
+
+
+def direction_of(gene_set: str | GeneSet | Signature) -> str:
+    """What a higher score of this set means for ferroptosis (a key of :data:`DIRECTIONS`).
+
+    A :class:`Signature` is ``"signed"`` (``"signed, signs unverified"`` when its provenance
+    says so, as for ``fpi``); a catalogue pathway axis with its catalogue genes is
+    ``"pro-ferroptotic axis"`` or ``"anti-ferroptotic axis"`` (one-directional: its score
+    follows one arm of the pathway, so its sign is read against that arm); any other
+    :class:`GeneSet` (KEGG, WikiPathways, a user's list) is ``"unsigned"``: it mixes drivers
+    and suppressors, and an association of its score has no ferroptosis direction. A string
+    is looked up in the catalogue (``"unknown"`` if it is not a catalogue name).
+
+    Examples
+    --------
+    >>> from ferroscore import genesets
+    >>> [genesets.direction_of(n) for n in ("ferroptosis_core", "kegg_ferroptosis", "gsh_gpx4")]
+    ['signed', 'unsigned', 'anti-ferroptotic axis']
+    """
+    if isinstance(gene_set, str):
+        names = set(_catalogue_tables()[1]["name"])
+        return direction_of(load(gene_set)) if gene_set in names else "unknown"
+    if isinstance(gene_set, Signature):
+        unverified = "signs unverified" in gene_set.meta.get("provenance", "")
+        return "signed, signs unverified" if unverified else "signed"
+    genes, sets = _catalogue_tables()
+    kinds = sets.set_index("name")
+    if gene_set.name in kinds.index and kinds.at[gene_set.name, "kind"] == "axis":
+        members = tuple(genes.loc[genes["set"] == gene_set.name, "symbol"])
+        if members == gene_set.genes:
+            return f"{kinds.at[gene_set.name, 'direction']} axis"
+    return "unsigned"
 
 
 def coerce_sets(

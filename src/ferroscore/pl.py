@@ -54,10 +54,12 @@ def km(
     ci: bool = True,
     title: str | None = None,
     xlabel: str = "time",
+    time_unit: str | None = None,
     ax: Any = None,
     save: str | Path | None = None,
 ):
-    """Kaplan-Meier curves with a number-at-risk table and the test in the legend.
+    """Kaplan-Meier curves with a number-at-risk table below the axis and the groups and the
+    test in a legend beside the curves (never over them).
 
     Parameters
     ----------
@@ -67,6 +69,9 @@ def km(
     cut
         The :class:`ferroscore.survival.CutpointResult` that defined the groups: the legend
         then shows its search-adjusted p-value instead of the naive log-rank p-value.
+    xlabel, time_unit
+        The x-axis label is ``"<xlabel> (<time_unit>)"`` when a unit is given (e.g.
+        ``time_unit="months"``).
     """
     from lifelines.plotting import add_at_risk_counts
 
@@ -79,7 +84,7 @@ def km(
         fitter.plot_survival_function(ax=ax, ci_show=ci, show_censors=True,
                                       censor_styles={"ms": 5, "marker": "|"})
     if cut is not None:
-        label = (f"cut {cut.value:.3g}; max log-rank {cut.statistic:.2f}, "
+        label = (f"cut {cut.value:.3g}; max log-rank {cut.statistic:.2f}\n"
                  f"adjusted p ({cut.p_method}) = {_format_p(cut.p_value)}")
     elif result.logrank is not None:
         label = f"log-rank p = {_format_p(result.logrank.p_value)}"
@@ -89,9 +94,10 @@ def km(
     if label:
         handles.append(ax.plot([], [], " ")[0])
         labels.append(label)
-    ax.legend(handles, labels, loc="best", fontsize=8, frameon=False)
+    ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8,
+              frameon=False, borderaxespad=0)
     ax.set_ylim(0, 1.02)
-    ax.set_xlabel(xlabel)
+    ax.set_xlabel(f"{xlabel} ({time_unit})" if time_unit else xlabel)
     ax.set_ylabel("survival probability")
     if title:
         ax.set_title(title)

@@ -82,6 +82,35 @@ class ScoreResult:
         frame = self.scores.rename_axis("sample").reset_index()
         return frame.melt(id_vars="sample", var_name="column", value_name="value")
 
+    def coverage_long(self) -> pd.DataFrame:
+        """The coverage as a tidy table: one row per set side and requested gene.
+
+        Columns ``set``, ``side``, ``gene`` (as requested), ``status`` (``found``,
+        ``excluded`` by the method, ``ambiguous`` alias, or ``missing``) and ``matched_as``
+        (the matrix feature a found gene was matched through, when it differs). Plain strings
+        only, so ``read.delim`` in R reads a saved copy as it is.
+
+        Examples
+        --------
+        >>> import ferroscore as fs
+        >>> expr, _ = fs.datasets.breast_cancer(as_frames=True)
+        >>> fs.score(expr, "ferroptosis_core").coverage_long().columns.tolist()
+        ['set', 'side', 'gene', 'status', 'matched_as']
+        """
+        rows = []
+        for _, row in self.coverage.iterrows():
+            aliases = row.get("mapped_aliases") or {}
+            lists = {"found": row.get("found"), "excluded": row.get("excluded"),
+                     "ambiguous": list(row.get("ambiguous") or {}),
+                     "missing": row.get("missing")}
+            for status, genes in lists.items():
+                rows += [{"set": row["set"], "side": row["side"], "gene": str(gene),
+                          "status": status, "matched_as": str(aliases.get(gene, ""))}
+                         for gene in genes or []]
+        columns = ["set", "side", "gene", "status", "matched_as"]
+        table = pd.DataFrame(rows, columns=columns)
+        return table.drop_duplicates(["set", "side", "gene"]).reset_index(drop=True)
+
     @property
     def missing(self) -> pd.Series:
         """Number of NaN/inf values of each sample that its scores did not use

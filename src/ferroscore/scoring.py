@@ -24,6 +24,7 @@ from tqdm.auto import tqdm
 from ferroscore import genesets, ids
 from ferroscore._interface import hint, warn
 from ferroscore._version import __version__
+from ferroscore.datasets import platform_note
 from ferroscore.genesets import GeneSet, Signature
 from ferroscore.matrix import (
     DROP_GENES_API,
@@ -530,7 +531,8 @@ class FerroptosisScorer(TransformerMixin, BaseEstimator):
                      "n_requested": sum(c.n_requested for c in plan.sides),
                      "n_found": sum(c.size for c in plan.sides),
                      "provenance": plan.gene_set.meta.get("provenance", "") if plan.signed
-                     else ""}
+                     else "",
+                     "direction": genesets.direction_of(plan.gene_set)}
             sets.append(entry)
         return {
             "method": self.method_.name,
@@ -694,4 +696,8 @@ def score(
                if v is not None}
     expression = scorer._expression(data, options)
     scorer._fit_expression(expression, self_reference=True)
-    return scorer._score_expression(expression, compute=compute)
+    result = scorer._score_expression(expression, compute=compute)
+    note = platform_note(data)
+    if note is not None and isinstance(result, ScoreResult):
+        result.params["platform"] = note
+    return result
