@@ -145,7 +145,8 @@ def api_page(module: str) -> str:
         else:
             lines += autosummary(module, members)
     if "__version__" in names:
-        lines += ["Version", "-------", "", f".. py:data:: {module}.__version__", "",
+        lines += ["Version", "-------", "", f".. currentmodule:: {module}", "",
+                  ".. py:data:: __version__", "",
                   "   The installed version (a string such as ``'0.1.0'``).", ""]
     return "\n".join(lines)
 

@@ -4,8 +4,8 @@
 >>> catalogue = fs.genesets.available()          # the curated catalogue
 >>> expression, clinical = fs.datasets.breast_cancer(as_frames=True)
 >>> result = fs.score(expression, "ferroptosis_core", method="singscore")
->>> result.scores.shape                          # 124 tumours: total, up and down scores
-(124, 3)
+>>> result.scores["ferroptosis_core"].shape       # one score per tumour
+(124,)
 """
 
 from ferroscore import (

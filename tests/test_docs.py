@@ -1,0 +1,117 @@
+"""The documentation site builds with warnings as errors, and lists what it must list.
+
+One Sphinx build (notebook execution off: the notebooks are executed by test_notebooks.py, whose
+executed copies the build renders when they are there) checked for: every public name of every
+namespace in the API reference, every agreement-registry entry quoted with its asserted
+tolerance, every catalogue gene, every notebook, and internal links that resolve. A missing
+Sphinx is a failure (install the ``docs`` extra), not a skip.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import importlib
+import re
+import subprocess
+import sys
+import types
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+
+from ferroscore import _agreement
+
+from .conftest import REPO
+
+DOCS = REPO / "docs"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    for module in ("sphinx", "furo", "myst_nb", "numpydoc"):
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            pytest.fail(f"{module} is missing: pip install '.[docs]'")
+    out = tmp_path_factory.mktemp("docs")
+    build = subprocess.run(
+        [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html",
+         "-D", "nb_execution_mode=off", "-d", str(out / "doctrees"), str(DOCS), str(out / "html")],
+        capture_output=True, text=True, timeout=900, cwd=REPO)
+    assert build.returncode == 0, build.stderr[-5000:]
+    return out / "html"
+
+
+def pages(site: Path, pattern: str = "**/*.html") -> dict[Path, str]:
+    return {p: p.read_text(encoding="utf-8") for p in site.glob(pattern)}
+
+
+def public_namespaces() -> dict[str, list[str]]:
+    import ferroscore
+
+    result = {"ferroscore": list(ferroscore.__all__)}
+    for name in ferroscore.__all__:
+        if isinstance(getattr(ferroscore, name), types.ModuleType):
+            result[f"ferroscore.{name}"] = list(getattr(ferroscore, name).__all__)
+    return result
+
+
+def test_every_public_name_is_in_the_reference(site):
+    text = "\n".join(pages(site, "generated/api/**/*.html").values())
+    anchors = set(re.findall(r'id="([^"]+)"', text))
+    missing = []
+    for module, names in public_namespaces().items():
+        for name in names:
+            obj = getattr(importlib.import_module(module), name)
+            if isinstance(obj, types.ModuleType):
+                found = (site / "generated" / "api" / f"fs.{name}.html").exists()
+            else:
+                found = f"{module}.{name}" in anchors
+            if not found:
+                missing.append(f"{module}.{name}")
+    assert not missing, f"not in the API reference: {missing}"
+
+
+def test_the_method_pages_quote_every_agreement_entry(site):
+    rows = re.findall(r"<tr.*?</tr>", "\n".join(pages(site, "methods/*.html").values()), re.S)
+    for key, entry in _agreement.registry().items():
+        quoting = [r for r in rows if f">{key}<" in r]
+        assert quoting, f"no method page quotes agreement entry {key}"
+        bound = f"<= {float(entry['tolerance']):.3g}"
+        assert all(bound in html.unescape(r) for r in quoting), \
+            f"{key}: the page does not show the registry's {bound}"
+
+
+def test_the_catalogue_page_lists_every_gene(site):
+    text = (site / "generated" / "catalogue.html").read_text(encoding="utf-8")
+    with (REPO / "genesets" / "catalogue.tsv").open(encoding="utf-8") as handle:
+        genes = list(csv.DictReader(handle, delimiter="\t"))
+    body = text[text.index("<table"):]
+    assert body.count("<tr") >= len(genes)
+    assert all(f"<td><p>{g['symbol']}</p></td>" in body for g in genes)
+    assert "pubmed.ncbi.nlm.nih.gov" in body
+
+
+def test_every_notebook_is_a_tutorial(site):
+    for notebook in (REPO / "notebooks").glob("*.ipynb"):
+        assert (site / "generated" / "tutorials" / f"{notebook.stem}.html").exists()
+
+
+def test_internal_links_resolve(site):
+    html_pages = pages(site)
+    ids = {p: set(re.findall(r'\bid="([^"]+)"', t)) for p, t in html_pages.items()}
+    broken = []
+    for page, text in html_pages.items():
+        for href in re.findall(r'href="([^"]+)"', text):
+            parts = urlsplit(html.unescape(href))
+            if parts.scheme or parts.netloc or href.startswith(("mailto:", "javascript:")):
+                continue
+            target = (page.parent / unquote(parts.path)).resolve() if parts.path else page
+            if not target.exists():
+                broken.append(f"{page.relative_to(site)} -> {href}")
+            elif parts.fragment and target.suffix == ".html" and target in ids \
+                    and parts.fragment not in ids[target]:
+                broken.append(f"{page.relative_to(site)} -> {href}")
+    assert not broken, broken[:20]
