@@ -115,3 +115,23 @@ def test_internal_links_resolve(site):
                     and parts.fragment not in ids[target]:
                 broken.append(f"{page.relative_to(site)} -> {href}")
     assert not broken, broken[:20]
+
+
+def test_every_scoring_method_has_a_page(site):
+    from ferroscore.methods import METHODS
+
+    assert all((site / "methods" / f"{name}.html").exists() for name in METHODS)
+
+
+def test_the_first_analysis_guide_runs(tmp_path, monkeypatch):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    blocks = re.findall(r"```python\n(.*?)```", (DOCS / "first_analysis.md").read_text(), re.S)
+    assert len(blocks) >= 5
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    for block in blocks:
+        exec(compile(block, "docs/first_analysis.md", "exec"), namespace)  # noqa: S102 - ours
+    assert namespace["surv"].table.shape[0] == 1
+    assert namespace["predicted"].predictions.shape == (124, 1)
