@@ -75,7 +75,9 @@ def test_every_public_name_is_in_the_reference(site):
 
 
 def test_the_method_pages_quote_every_agreement_entry(site):
-    rows = re.findall(r"<tr.*?</tr>", "\n".join(pages(site, "methods/*.html").values()), re.S)
+    methods = "\n".join(pages(site, "methods/*.html").values())
+    tables = re.findall(r'<table[^>]*\bagreement\b.*?</table>', methods, re.S)
+    rows = re.findall(r"<tr.*?</tr>", "\n".join(tables), re.S)
     for key, entry in _agreement.registry().items():
         quoting = [r for r in rows if f">{key}<" in r]
         assert quoting, f"no method page quotes agreement entry {key}"
@@ -123,15 +125,18 @@ def test_every_scoring_method_has_a_page(site):
     assert all((site / "methods" / f"{name}.html").exists() for name in METHODS)
 
 
-def test_the_first_analysis_guide_runs(tmp_path, monkeypatch):
+@pytest.mark.parametrize("page", ["index.md", "first_analysis.md"])
+def test_the_code_on_the_pages_runs(page, tmp_path, monkeypatch):
     import matplotlib
 
     matplotlib.use("Agg")
-    blocks = re.findall(r"```python\n(.*?)```", (DOCS / "first_analysis.md").read_text(), re.S)
-    assert len(blocks) >= 5
-    monkeypatch.chdir(tmp_path)
+    blocks = re.findall(r"```python\n(.*?)```", (DOCS / page).read_text(), re.S)
+    assert blocks
+    monkeypatch.chdir(tmp_path)  # the guide writes its example files
     namespace: dict = {}
     for block in blocks:
-        exec(compile(block, "docs/first_analysis.md", "exec"), namespace)  # noqa: S102 - ours
+        exec(compile(block, f"docs/{page}", "exec"), namespace)  # noqa: S102 - our own docs
     assert namespace["surv"].table.shape[0] == 1
-    assert namespace["predicted"].predictions.shape == (124, 1)
+    if page == "first_analysis.md":
+        assert namespace["predicted"].predictions.shape == (124, 1)
+        assert namespace["expr"].shape == (15528, 124)
