@@ -51,13 +51,10 @@ numpydoc_xref_param_type = False
 numpydoc_validation_checks: set[str] = set()
 
 # Notebooks: rendered with their outputs. ferroscore_docs stages notebooks/*.ipynb into
-# tutorials/; a notebook already executed by the test suite (tests/test_notebooks.py writes
-# docs/_build/executed/) is staged with its outputs and not run again, any other is executed
-# here (cached in docs/_build/.jupyter_cache, so a rebuild runs only changed notebooks).
-nb_execution_mode = "cache"
-nb_execution_cache_path = str(DOCS / "_build" / ".jupyter_cache")
-nb_execution_timeout = 900
-nb_execution_raise_on_error = True
+# generated/tutorials/ with outputs: the copies tests/test_notebooks.py executed
+# (docs/_build/executed/) when their code is current, else it executes them itself, in
+# notebooks/ as the test does (-D ferroscore_execute_notebooks=0 skips that). myst-nb only renders.
+nb_execution_mode = "off"
 nb_merge_streams = True
 myst_enable_extensions = ["dollarmath", "colon_fence"]
 myst_heading_anchors = 3

@@ -7,9 +7,10 @@
 - ``generated/catalogue.md`` and ``generated/catalogue_changelog.md``: the gene-set catalogue from
   ``genesets/catalogue.tsv`` and ``sets.tsv`` (every gene, role, axis, evidence link), and its
   changelog.
-- ``generated/tutorials/*.ipynb``: the notebooks of ``notebooks/*.ipynb``; a copy the test suite
-  executed (``docs/_build/executed/``, same code cells) is staged with its outputs and marked not
-  to run again, any other runs at build time.
+- ``generated/tutorials/*.ipynb``: the notebooks of ``notebooks/*.ipynb`` with their outputs: the
+  copy the test suite executed (``docs/_build/executed/``) when its code cells are the notebook's,
+  otherwise executed here, in ``notebooks/`` as the test does, and kept there for the next build
+  (``-D ferroscore_execute_notebooks=0`` stages them without outputs instead).
 - The ``agreement`` directive: a table of entries of the agreement registry
   (``ferroscore._agreement``, the numbers the conformance tests assert), selected by key or
   ``fnmatch`` pattern; a pattern that matches nothing is an error.
@@ -22,7 +23,6 @@ import fnmatch
 import importlib
 import inspect
 import re
-import shutil
 import types
 from pathlib import Path
 
@@ -31,6 +31,9 @@ from docutils import nodes
 from docutils.parsers.rst import Directive
 from sphinx.application import Sphinx
 from sphinx.errors import ExtensionError
+from sphinx.util import logging
+
+logger = logging.getLogger(__name__)
 
 DOCS = Path(__file__).resolve().parents[1]
 REPO = DOCS.parent
@@ -253,7 +256,27 @@ def code_sources(notebook: nbformat.NotebookNode) -> list[str]:
     return [c.source for c in notebook.cells if c.cell_type == "code"]
 
 
-def stage_notebooks() -> None:
+def execute(path: Path) -> nbformat.NotebookNode:
+    """Run a notebook in its own folder (as tests/test_notebooks.py does) and keep the copy."""
+    import nbclient
+
+    notebook = nbformat.read(path, as_version=4)
+    nbclient.NotebookClient(notebook, timeout=900, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}}).execute()
+    EXECUTED.mkdir(parents=True, exist_ok=True)
+    partial = EXECUTED / f"{path.stem}.partial"
+    nbformat.write(notebook, partial)
+    partial.replace(EXECUTED / path.name)
+    return notebook
+
+
+def stage_notebooks(run_missing: bool) -> None:
+    """Copy each notebook into the source tree with its outputs (mystnb never executes).
+
+    The outputs come from the copy the test suite executed when its code cells are the
+    notebook's; otherwise the notebook is executed now (``run_missing``) or staged without
+    outputs.
+    """
     target = GENERATED / "tutorials"
     target.mkdir(parents=True, exist_ok=True)
     wanted = {p.name for p in NOTEBOOKS.glob("*.ipynb")}
@@ -261,22 +284,22 @@ def stage_notebooks() -> None:
         if stale.name not in wanted:
             stale.unlink()
     for path in sorted(NOTEBOOKS.glob("*.ipynb")):
-        source = nbformat.read(path, as_version=4)
+        notebook = nbformat.read(path, as_version=4)
         executed = EXECUTED / path.name
-        if executed.exists():
-            done = nbformat.read(executed, as_version=4)
-            if code_sources(done) == code_sources(source):
-                done.metadata.setdefault("mystnb", {})["execution_mode"] = "off"
-                write_if_changed(target / path.name, nbformat.writes(done))
-                continue
-        write_if_changed(target / path.name, nbformat.writes(source))
+        done = nbformat.read(executed, as_version=4) if executed.exists() else None
+        if done is not None and code_sources(done) == code_sources(notebook):
+            notebook = done
+        elif run_missing:
+            logger.info("ferroscore_docs: executing %s", path.name)
+            notebook = execute(path)
+        write_if_changed(target / path.name, nbformat.writes(notebook))
 
 
-def generate(app: Sphinx, config: object) -> None:
+def generate(app: Sphinx, config) -> None:
     write_api()
     write_if_changed(GENERATED / "catalogue.md", catalogue_page())
     write_if_changed(GENERATED / "catalogue_changelog.md", changelog_page())
-    stage_notebooks()
+    stage_notebooks(bool(config.ferroscore_execute_notebooks))
 
 
 # --- agreement directive --------------------------------------------------------------------------
@@ -331,6 +354,7 @@ class AgreementDirective(Directive):
 
 
 def setup(app: Sphinx) -> dict[str, object]:
+    app.add_config_value("ferroscore_execute_notebooks", True, "env", bool)
     app.connect("config-inited", generate)
     app.add_directive("agreement", AgreementDirective)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
