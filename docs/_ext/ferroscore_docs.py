@@ -165,7 +165,11 @@ def write_api() -> None:
     pages = [(m, api_page(m)) for m in namespaces()]
     index = ["API reference", "=============", "",
              "Every public name of every namespace (its ``__all__``), generated at build time; "
-             "``import ferroscore as fs``.", "", ".. toctree::", "   :maxdepth: 1", ""]
+             "``import ferroscore as fs``.", "", ".. list-table::", "   :widths: 20 80", ""]
+    for module, _ in pages:
+        summary = first_paragraph(importlib.import_module(module).__doc__)
+        index += [f"   * - :doc:`{alias(module)} <{alias(module)}>`", f"     - {summary}"]
+    index += ["", ".. toctree::", "   :hidden:", ""]
     index += [f"   {alias(m)}" for m, _ in pages]
     write_if_changed(GENERATED / "api" / "index.rst", "\n".join(index) + "\n")
     for module, text in pages:
