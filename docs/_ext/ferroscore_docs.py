@@ -314,14 +314,17 @@ def registry() -> dict[str, dict]:
     return _agreement.registry()
 
 
-def table(header: list[str], rows: list[list[nodes.Node]], widths: list[int]) -> nodes.table:
+def table(header: list[str], rows: list[list[list[nodes.Node]]],
+          widths: list[int]) -> nodes.table:
+    """A docutils table; each cell is a list of paragraphs (one node each)."""
     tgroup = nodes.tgroup(cols=len(header))
     tgroup += [nodes.colspec(colwidth=w) for w in widths]
     head = nodes.thead()
     head += nodes.row("", *[nodes.entry("", nodes.paragraph(text=h)) for h in header])
     body = nodes.tbody()
     for cells in rows:
-        body += nodes.row("", *[nodes.entry("", nodes.paragraph("", "", c)) for c in cells])
+        body += nodes.row("", *[nodes.entry("", *[nodes.paragraph("", "", p) for p in c])
+                                for c in cells])
     tgroup += [head, body]
     result = nodes.table(classes=["agreement"])
     result += tgroup
@@ -336,6 +339,11 @@ class AgreementDirective(Directive):
     has_content = False
 
     def run(self) -> list[nodes.Node]:
+        from ferroscore import _agreement
+
+        # rebuild the page whenever the registry changes (incremental builds included)
+        registry_file = Path(_agreement.__file__).parent / "data" / _agreement.REGISTRY_NAME
+        self.state.document.settings.env.note_dependency(str(registry_file))
         entries = registry()
         keys: list[str] = []
         for pattern in self.arguments[0].split():
@@ -348,13 +356,14 @@ class AgreementDirective(Directive):
         rows = []
         for key in keys:
             e = entries[key]
-            rows.append([nodes.literal(text=e["procedure"]), nodes.Text(e["reference"]),
-                         nodes.Text(e["quantity"]),
-                         nodes.Text(f"{metric.get(e['metric'], e['metric'])} "
-                                    f"<= {float(e['tolerance']):.3g}"),
-                         nodes.literal(text=key)])
-        return [table(["ferroscore", "reference", "compared", "asserted agreement",
-                       "registry key"], rows, [22, 26, 24, 16, 12])]
+            rows.append([[nodes.literal(text=e["procedure"]),
+                          nodes.inline("", "registry key ", nodes.literal(text=key),
+                                       classes=["agreement-key"])],
+                         [nodes.Text(e["reference"])], [nodes.Text(e["quantity"])],
+                         [nodes.Text(f"{metric.get(e['metric'], e['metric'])} "
+                                     f"<= {float(e['tolerance']):.3g}")]])
+        return [table(["ferroscore", "reference", "compared", "asserted agreement"], rows,
+                      [28, 28, 30, 14])]
 
 
 def setup(app: Sphinx) -> dict[str, object]:
