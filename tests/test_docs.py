@@ -29,25 +29,30 @@ from .conftest import REPO
 DOCS = REPO / "docs"
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Path:
+def build(out: Path) -> Path:
+    """Build the site into ``out/html`` with warnings as errors."""
     for module in ("sphinx", "furo", "myst_nb", "numpydoc"):
         try:
             importlib.import_module(module)
         except ImportError:
             pytest.fail(f"{module} is missing: pip install '.[docs]'")
-    out = tmp_path_factory.mktemp("docs")
-    build = subprocess.run(
+    sphinx = subprocess.run(
         [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html",
          "-D", "ferroscore_execute_notebooks=0", "-d", str(out / "doctrees"),
          str(DOCS), str(out / "html")],
         capture_output=True, text=True, timeout=900, cwd=REPO)
-    assert build.returncode == 0, build.stderr[-5000:]
+    assert sphinx.returncode == 0, sphinx.stderr[-5000:]
     return out / "html"
 
 
 def pages(site: Path, pattern: str = "**/*.html") -> dict[Path, str]:
     return {p: p.read_text(encoding="utf-8") for p in site.glob(pattern)}
+
+
+def check_every_scoring_method_has_a_page(site):
+    from ferroscore.scoring import METHODS
+
+    assert all((site / "methods" / f"{name}.html").exists() for name in METHODS)
 
 
 def public_namespaces() -> dict[str, list[str]]:
@@ -60,7 +65,7 @@ def public_namespaces() -> dict[str, list[str]]:
     return result
 
 
-def test_every_public_name_is_in_the_reference(site):
+def check_every_public_name_is_in_the_reference(site):
     text = "\n".join(pages(site, "generated/api/**/*.html").values())
     anchors = set(re.findall(r'id="([^"]+)"', text))
     missing = []
@@ -76,7 +81,7 @@ def test_every_public_name_is_in_the_reference(site):
     assert not missing, f"not in the API reference: {missing}"
 
 
-def test_the_method_pages_quote_every_agreement_entry(site):
+def check_the_method_pages_quote_every_agreement_entry(site):
     methods = "\n".join(pages(site, "methods/*.html").values())
     tables = re.findall(r'<table[^>]*\bagreement\b.*?</table>', methods, re.S)
     rows = re.findall(r"<tr.*?</tr>", "\n".join(tables), re.S)
@@ -88,7 +93,7 @@ def test_the_method_pages_quote_every_agreement_entry(site):
             f"{key}: the page does not show the registry's {bound}"
 
 
-def test_the_catalogue_page_lists_every_gene(site):
+def check_the_catalogue_page_lists_every_gene(site):
     text = (site / "generated" / "catalogue.html").read_text(encoding="utf-8")
     with (REPO / "genesets" / "catalogue.tsv").open(encoding="utf-8") as handle:
         genes = list(csv.DictReader(handle, delimiter="\t"))
@@ -98,12 +103,12 @@ def test_the_catalogue_page_lists_every_gene(site):
     assert "pubmed.ncbi.nlm.nih.gov" in body
 
 
-def test_every_notebook_is_a_tutorial(site):
+def check_every_notebook_is_a_tutorial(site):
     for notebook in (REPO / "notebooks").glob("*.ipynb"):
         assert (site / "generated" / "tutorials" / f"{notebook.stem}.html").exists()
 
 
-def test_internal_links_resolve(site):
+def check_internal_links_resolve(site):
     html_pages = pages(site)
     ids = {p: set(re.findall(r'\bid="([^"]+)"', t)) for p, t in html_pages.items()}
     broken = []
@@ -121,10 +126,15 @@ def test_internal_links_resolve(site):
     assert not broken, broken[:20]
 
 
-def test_every_scoring_method_has_a_page(site):
-    from ferroscore.methods import METHODS
-
-    assert all((site / "methods" / f"{name}.html").exists() for name in METHODS)
+def test_the_site_builds_and_lists_everything(tmp_path):
+    """One build (the checks share it, so xdist workers do not build it twice)."""
+    site = build(tmp_path)
+    check_every_public_name_is_in_the_reference(site)
+    check_the_method_pages_quote_every_agreement_entry(site)
+    check_every_scoring_method_has_a_page(site)
+    check_the_catalogue_page_lists_every_gene(site)
+    check_every_notebook_is_a_tutorial(site)
+    check_internal_links_resolve(site)
 
 
 @pytest.mark.parametrize("page", ["index.md", "first_analysis.md"])
