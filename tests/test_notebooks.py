@@ -7,6 +7,7 @@ import pytest
 from .conftest import REPO
 
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
+EXECUTED = REPO / "docs" / "_build" / "executed"
 
 
 def test_the_notebooks_are_there():
@@ -26,6 +27,11 @@ def test_notebook_runs(path):
     client = nbclient.NotebookClient(notebook, timeout=600, kernel_name="python3",
                                      resources={"metadata": {"path": str(path.parent)}})
     client.execute()
+    # the docs build (docs/_ext/ferroscore_docs.py) renders this executed copy, not running it again
+    EXECUTED.mkdir(parents=True, exist_ok=True)
+    partial = EXECUTED / f"{path.stem}.partial"
+    nbformat.write(notebook, partial)
+    partial.replace(EXECUTED / path.name)
     errors = [o for cell in notebook.cells if cell.cell_type == "code"
               for o in cell.get("outputs", []) if o.get("output_type") == "error"]
     assert not errors

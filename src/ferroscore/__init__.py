@@ -1,8 +1,11 @@
 """ferroscore: ferroptosis scores from transcriptomes, for patients and drugs.
 
 >>> import ferroscore as fs
->>> fs.genesets.available()          # the curated catalogue
+>>> catalogue = fs.genesets.available()          # the curated catalogue
+>>> expression, clinical = fs.datasets.breast_cancer(as_frames=True)
 >>> result = fs.score(expression, "ferroptosis_core", method="singscore")
+>>> result.scores["ferroptosis_core"].shape       # one score per tumour
+(124,)
 """
 
 from ferroscore import (

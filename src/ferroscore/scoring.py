@@ -113,8 +113,10 @@ class FerroptosisScorer(TransformerMixin, BaseEstimator):
 
     Examples
     --------
-    >>> scorer = fs.FerroptosisScorer("ferroptosis_core", method="gsva").fit(cohort)
-    >>> new_scores = scorer.transform(new_samples)  # doctest: +SKIP
+    >>> expr, _ = fs.datasets.breast_cancer(as_frames=True)
+    >>> scorer = fs.FerroptosisScorer("ferroptosis_core", method="gsva").fit(expr.iloc[:, :100])
+    >>> scorer.transform(expr.iloc[:, 100:]).shape  # 24 new tumours: total, up and down scores
+    (24, 3)
     """
 
     def __init__(self, sets: Any = "ferroptosis_core", method: str = DEFAULT_METHOD, *,
