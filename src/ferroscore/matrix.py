@@ -231,11 +231,16 @@ class Expression:
         return [slice(start, min(start + size, self.n_samples))
                 for start in range(0, self.n_samples, size)]
 
-    def rows(self, rows: slice | np.ndarray) -> Any:
-        """Values of some samples, dense C-contiguous or CSR with sorted indices.
+    def rows(self, rows: slice | np.ndarray, *, contiguous: bool = True) -> Any:
+        """Values of some samples: dense, C-contiguous (with ``contiguous=False``: as the
+        matrix holds them, e.g. rows of an F-ordered matrix, without a copy), or CSR with sorted
+        indices (for a slice of an in-memory CSR matrix with sorted indices: a view of its
+        arrays, without a copy).
 
         For lazy input (backed h5ad, dask) the block is read here and validated.
         """
+        if self.is_sparse and isinstance(rows, slice) and self.values.has_sorted_indices:
+            return _csr_row_view(self.values, rows)
         block = self.values[rows]
         if self.lazy:
             block = block.compute() if is_dask_array(block) else block
@@ -245,7 +250,7 @@ class Expression:
             block = sparse.csr_matrix(block)
             block.sort_indices()
             return block
-        return np.ascontiguousarray(block)
+        return np.ascontiguousarray(block) if contiguous else block
 
     def columns(self, cols: np.ndarray) -> np.ndarray:
         """Dense ``(n_samples, len(cols))`` float64 values of some genes."""
@@ -289,6 +294,19 @@ class Expression:
                           self.dropped, self.lazy,
                           None if self.match_names is None else self.match_names[where],
                           missing=self.missing)
+
+
+def _csr_row_view(matrix: sparse.csr_matrix, rows: slice) -> sparse.csr_matrix:
+    """Rows of a CSR matrix with sorted indices, sharing its ``data`` and ``indices``."""
+    start, stop, step = rows.indices(matrix.shape[0])
+    if step != 1:
+        return matrix[rows]
+    first, end = matrix.indptr[start], matrix.indptr[stop]
+    view = sparse.csr_matrix((matrix.data[first:end], matrix.indices[first:end],
+                              matrix.indptr[start:stop + 1] - first),
+                             shape=(stop - start, matrix.shape[1]), copy=False)
+    view.has_sorted_indices = True
+    return view
 
 
 # ----------------------------------------------------------------------------------------------
