@@ -10,25 +10,25 @@ row order; ``pos`` is non-decreasing). Three kernels give the same integers:
   ``m``;
 - ``linear``: one vectorised pass over the row per threshold, counting ``x < t`` and
   ``x <= t``: ``O(n m)``, the fastest for a handful of thresholds;
-- ``histogram``: the row's range (from a first pass), then one pass that puts every value in
-  one of ``B`` bins through the map ``b(x) = min(int(x s - o), B - 1)`` with ``s >= 0`` and
-  ``o = min(x) s``. Rounded products and differences never decrease when their argument grows,
+- ``histogram``: one pass that puts every value in one of ``B`` bins spanning the thresholds'
+  range (one bin below it, one above) through ``b(x) = clip(int((x - t_min) s + 1), 0, B - 1)``
+  with ``s > 0``. Rounded differences and products never decrease when their argument grows,
   so the map is monotone: a value in a lower bin than a threshold's is strictly below it, one
   in a higher bin strictly above. The same pass records which values share a bin with a
   threshold; only those are compared exactly, and prefix sums of the histogram give the rest:
-  ``O(n + B + m log m)``.
+  ``O(n + B + m log m)``, one read of the row.
 
 Missing values. NaN is never below or equal to anything (as after a sort, which places NaN
 last); a NaN threshold gets ``lo`` = the number of non-NaN values, ``hi = n`` and ``ties = 0``
-in every kernel. Rows holding NaN or inf take the exact ``linear`` comparisons (a histogram
-needs a finite range). Such rows only occur with ``na="per_sample"``, where each of them is
-scored again on its observed genes.
+in every kernel. The histogram hands rows holding NaN (and rows whose thresholds are not
+finite or all equal) to the exact ``linear`` comparisons. Such rows only occur with
+``na="per_sample"``, where each of them is scored again on its observed genes.
 
 Layouts. :func:`dense_rows` walks a C-ordered samples x genes block row by row;
 :func:`dense_tiles` takes one whose samples are adjacent in memory (an F-ordered matrix, such
 as a genes x samples DataFrame seen from the samples, or rows of one), copying :data:`TILE`
-samples at a time into a small buffer (and taking their ranges on the way), so the matrix is
-read once in memory order and never transposed as a whole; :func:`sparse_rows` counts a CSR row's stored values and adds the
+samples at a time into a small buffer, so the matrix is read once in memory order and never
+transposed as a whole; :func:`sparse_rows` counts a CSR row's stored values and adds the
 implicit zeros in closed form.
 """
 
@@ -41,7 +41,7 @@ SORT, LINEAR, HISTOGRAM = 0, 1, 2
 #: Kernel names, indexed by their codes.
 KERNELS = ("sort", "linear", "histogram")
 #: Samples copied (transposed) at a time from an F-ordered block.
-TILE = 16
+TILE = 32
 #: A row whose tied selected genes exceed this count gets a stable argsort instead of pairwise
 #: counting for its tie offsets (sort kernel).
 _TIE_ARGSORT_THRESHOLD = 32
@@ -53,39 +53,27 @@ _jit = numba.njit(nogil=True, cache=True, error_model="numpy")
 
 
 @_jit
-def n_bins(n):  # pragma: no cover - compiled
-    """Histogram bins for a row of ``n`` values."""
+def n_bins(n, m):  # pragma: no cover - compiled
+    """Histogram bins for a row of ``n`` values and ``m`` thresholds: a power of two, at least
+    a quarter of ``n`` and four times ``m`` (within :data:`MIN_BINS`, :data:`MAX_BINS`)."""
     bins = MIN_BINS
-    while bins < MAX_BINS and 4 * bins < n:
+    while bins < MAX_BINS and (4 * bins < n or bins < 4 * m):
         bins *= 2
     return bins
 
 
 @_jit
-def row_range(x, t):  # pragma: no cover - compiled
-    """Smallest and largest of ``x`` and ``t``, and whether all of them are finite (four
-    independent accumulators, so the loop runs at the speed of a read)."""
-    n = x.shape[0]
-    first = t[0] if t.shape[0] else x[0]
-    low0 = low1 = low2 = low3 = first
-    high0 = high1 = high2 = high3 = first
-    nan0 = nan1 = nan2 = nan3 = first * 0  # y * 0 is NaN exactly for NaN and inf
-    h = 0
-    while h + 4 <= n:
-        y0, y1, y2, y3 = x[h], x[h + 1], x[h + 2], x[h + 3]
-        low0, low1, low2, low3 = min(low0, y0), min(low1, y1), min(low2, y2), min(low3, y3)
-        high0, high1 = max(high0, y0), max(high1, y1)
-        high2, high3 = max(high2, y2), max(high3, y3)
-        nan0, nan1, nan2, nan3 = nan0 + y0 * 0, nan1 + y1 * 0, nan2 + y2 * 0, nan3 + y3 * 0
-        h += 4
-    low = min(min(low0, low1), min(low2, low3))
-    high = max(max(high0, high1), max(high2, high3))
-    nan = nan0 + nan1 + nan2 + nan3
-    for k in range(h, n):
-        low, high, nan = min(low, x[k]), max(high, x[k]), nan + x[k] * 0
-    for y in t:
-        low, high, nan = min(low, y), max(high, y), nan + y * 0
-    return low, high, nan == 0
+def count_below(sorted_values, v):  # pragma: no cover - compiled
+    """``#{x in sorted_values : x < v}`` by binary search (NaN entries, sorted last, never
+    count; NaN ``v`` gives 0)."""
+    low, high = 0, sorted_values.shape[0]
+    while low < high:
+        mid = (low + high) >> 1
+        if sorted_values[mid] < v:
+            low = mid + 1
+        else:
+            high = mid
+    return low
 
 
 @_jit
@@ -130,12 +118,20 @@ def _linear_row(x, t, pos, want_ties, lo, hi, ties):  # pragma: no cover - compi
 
 @_jit
 def _sorted_row(x, srt, t, pos, want_ties, lo, hi, ties):  # pragma: no cover - compiled
-    """Counts from ``srt``, the sorted ``x``."""
+    """Counts from ``srt``, the sorted ``x``, in one merge of it with the sorted thresholds."""
     m = t.shape[0]
+    n = srt.shape[0]
+    below = 0
+    through = 0
+    for j in np.argsort(t):
+        while below < n and srt[below] < t[j]:
+            below += 1
+        through = max(through, below)
+        while through < n and srt[through] <= t[j]:
+            through += 1
+        lo[j], hi[j] = below, through
     n_tied = 0
     for j in range(m):
-        lo[j] = np.searchsorted(srt, t[j], side="left")
-        hi[j] = np.searchsorted(srt, t[j], side="right")
         ties[j] = 0
         if want_ties and t[j] == t[j] and not _self_only(x, t, pos, j, hi[j] - lo[j]):
             ties[j] = -1  # counted below
@@ -144,7 +140,7 @@ def _sorted_row(x, srt, t, pos, want_ties, lo, hi, ties):  # pragma: no cover - 
         order = np.argsort(x, kind="mergesort")
         for j in range(m):
             if ties[j] < 0:
-                ties[j] = np.searchsorted(order[lo[j]:hi[j]], pos[j], side="left")
+                ties[j] = count_below(order[lo[j]:hi[j]], pos[j])
     elif n_tied:
         for j in range(m):
             if ties[j] < 0:
@@ -156,24 +152,29 @@ def _sorted_row(x, srt, t, pos, want_ties, lo, hi, ties):  # pragma: no cover - 
 
 
 @_jit
-def _histogram_row(x, t, pos, want_ties, lo, hi, ties, low, high, hist, flags, first, flagged,
-                   work, values):  # pragma: no cover - compiled
-    """Histogram counts; ``low``, ``high``: the finite range of ``x`` and ``t``.
+def _bin(y, low, scale, last):  # pragma: no cover - compiled
+    """Bin of ``y``: 0 below the thresholds, ``last`` above them; NaN goes to 0 (rows with
+    NaN are counted again by the linear kernel). Monotone in ``y``."""
+    u = (y - low) * scale + 1.0
+    u = u if u > 0.0 else 0.0
+    return np.int64(u if u < last else last)
 
-    Workspace: ``hist`` int32, ``flags`` uint8 (all 0 on entry and on exit) and ``first``
-    int32, each of at least :func:`n_bins` entries; ``flagged`` int32 of at least ``n``;
-    ``work`` int64 ``(5, >= m)``; ``values`` of ``x``'s dtype, at least ``m``.
+
+@_jit
+def _histogram_row(x, t, pos, want_ties, lo, hi, ties, hist, flags, first, flagged, work,
+                   values):  # pragma: no cover - compiled
+    """Histogram counts, or False (nothing written) when the linear kernel must count the row:
+    NaN in it, non-finite thresholds, or a single distinct threshold (one linear pass is then
+    the cheapest).
+
+    The bins span the thresholds' range, with one bin below and one above it. Workspace:
+    ``hist`` int32, ``flags`` uint8 (all 0 on entry and on exit) and ``first`` int32, each of
+    at least :func:`n_bins` entries; ``flagged`` int32 of at least ``n``; ``work`` int64
+    ``(5, >= m)``; ``values`` of ``x``'s dtype, at least ``m``.
     """
     n = x.shape[0]
     m = t.shape[0]
-    bins = n_bins(n)
-    last = bins - 1
-    scale = (bins - 1) / (high * 0.5 - low * 0.5) * 0.5  # halves: no overflow
-    if not scale < np.inf:  # constant row, or a subnormal range: one bin, all exact
-        scale = 0.0
-    offset = low * scale
-    # the distinct thresholds in increasing order ("slots"): values[g] in bin slot_bin[g];
-    # first[b] is the first slot of a flagged bin b, bin_end[g] the last slot of g's bin
+    # the distinct thresholds in increasing order ("slots"): values[g], in bin slot_bin[g]
     slot_of, slot_bin, bin_end, gap, equal = work[0], work[1], work[2], work[3], work[4]
     order = np.argsort(t)
     d = 0
@@ -181,11 +182,20 @@ def _histogram_row(x, t, pos, want_ties, lo, hi, ties, low, high, hist, flags, f
         v = t[order[q]]
         if d == 0 or v != values[d - 1]:
             values[d] = v
-            slot_bin[d] = min(np.int64(np.float64(v) * scale - offset), last)
-            gap[d] = 0
-            equal[d] = 0
             d += 1
         slot_of[order[q]] = d - 1
+    low = np.float64(values[0])
+    high = np.float64(values[d - 1])
+    bins = n_bins(n, m)
+    last = bins - 1
+    scale = (bins - 3) / (high * 0.5 - low * 0.5) * 0.5  # halves: no overflow
+    if d < 2 or not (0.0 < scale < np.inf):  # also NaN or infinite thresholds
+        return False
+    for g in range(d):
+        slot_bin[g] = _bin(np.float64(values[g]), low, scale, last)
+        gap[g] = 0
+        equal[g] = 0
+    # first[b]: the first slot of a flagged bin b; bin_end[g]: the last slot of g's bin
     for g in range(d - 1, -1, -1):
         same = g + 1 < d and slot_bin[g + 1] == slot_bin[g]
         bin_end[g] = bin_end[g + 1] if same else g
@@ -193,11 +203,18 @@ def _histogram_row(x, t, pos, want_ties, lo, hi, ties, low, high, hist, flags, f
         flags[slot_bin[g]] = 1
     hist[:bins] = 0
     n_flagged = 0
+    n_nan = 0
     for h in range(n):
-        b = min(np.int64(np.float64(x[h]) * scale - offset), last)
+        y = x[h]
+        b = _bin(np.float64(y), low, scale, last)
         hist[b] += 1
         flagged[n_flagged] = h
         n_flagged += flags[b]
+        n_nan += y != y
+    if n_nan:
+        for g in range(d):
+            flags[slot_bin[g]] = 0
+        return False
     # exact comparisons in the thresholds' bins, in row order (tie offsets on the way)
     following = 0
     for q in range(n_flagged):
@@ -206,10 +223,10 @@ def _histogram_row(x, t, pos, want_ties, lo, hi, ties, low, high, hist, flags, f
             ties[following] = equal[slot_of[following]]
             following += 1
         y = x[h]
-        g = first[min(np.int64(np.float64(y) * scale - offset), last)]
+        g = first[_bin(np.float64(y), low, scale, last)]
         end = bin_end[g]
         if end - g > 8:
-            g += np.searchsorted(values[g:end + 1], y, side="left")
+            g += count_below(values[g:end + 1], y)
         else:
             while g <= end and values[g] < y:
                 g += 1
@@ -223,6 +240,7 @@ def _histogram_row(x, t, pos, want_ties, lo, hi, ties, low, high, hist, flags, f
     # cumulative counts: values in lower bins, then the lower slots of the same bin
     below = 0
     b = 0
+    running = 0
     for g in range(d):
         while b < slot_bin[g]:
             below += hist[b]
@@ -238,20 +256,20 @@ def _histogram_row(x, t, pos, want_ties, lo, hi, ties, low, high, hist, flags, f
         hi[j] = equal[slot_of[j]]
     for g in range(d):
         flags[slot_bin[g]] = 0
+    return True
 
 
 @_jit
-def _counting_row(kernel, x, t, pos, want_ties, lo, hi, ties, low, high, finite,
-                  space):  # pragma: no cover - compiled
-    """The linear or histogram kernel (rows that are not finite take the linear one)."""
+def _counting_row(kernel, x, t, pos, want_ties, lo, hi, ties, space):  # pragma: no cover
+    """The linear or the histogram kernel (which hands rows it cannot count to the linear)."""
     if t.shape[0] == 0:
         return
-    if kernel == HISTOGRAM and finite:
+    if kernel == HISTOGRAM:
         hist, flags, first, flagged, work, values = space
-        _histogram_row(x, t, pos, want_ties, lo, hi, ties, low, high, hist, flags, first,
-                       flagged, work, values)
-    else:
-        _linear_row(x, t, pos, want_ties, lo, hi, ties)
+        if _histogram_row(x, t, pos, want_ties, lo, hi, ties, hist, flags, first, flagged,
+                          work, values):
+            return
+    _linear_row(x, t, pos, want_ties, lo, hi, ties)
 
 
 @_jit
@@ -264,7 +282,7 @@ def _outputs(n, m):  # pragma: no cover - compiled
 def _workspace(n, m, like):  # pragma: no cover - compiled
     """Histogram workspace for rows of up to ``n`` values and ``m`` thresholds of ``like``'s
     dtype."""
-    bins = n_bins(n)
+    bins = n_bins(n, m)
     return (np.zeros(bins, dtype=np.int32), np.zeros(bins, dtype=np.uint8),
             np.zeros(bins, dtype=np.int32), np.empty(max(n, 1), dtype=np.int32),
             np.empty((5, max(m, 1)), dtype=np.int64), np.empty(max(m, 1), dtype=like.dtype))
@@ -282,9 +300,7 @@ def dense_rows(block, cols, want_ties, kernel):  # pragma: no cover - compiled
         x = block[i]
         for j in range(m):
             t[j] = x[cols[j]]
-        low, high, finite = row_range(x, t[:0])  # the thresholds are values of x
-        _counting_row(kernel, x, t, cols, want_ties, lo[i], hi[i], ties[i], low, high, finite,
-                      space)
+        _counting_row(kernel, x, t, cols, want_ties, lo[i], hi[i], ties[i], space)
     return lo, hi, ties
 
 
@@ -304,23 +320,13 @@ def dense_sorted(block, sorted_block, cols, want_ties):  # pragma: no cover - co
 
 
 @_jit
-def _copy_tile(flat, stride, n_genes, start, width, tile, low, high,
-               bad):  # pragma: no cover - compiled
-    """Samples ``start:start + width`` into the rows of ``tile``, with each sample's smallest
-    and largest value and NaN/inf flag (``flat[h * stride + i]`` holds gene ``h`` of sample
-    ``i``)."""
-    for k in range(width):
-        low[k] = flat[start + k]
-        high[k] = low[k]
-        bad[k] = 0
+def _copy_tile(flat, stride, n_genes, start, width, tile):  # pragma: no cover - compiled
+    """Samples ``start:start + width`` into the rows of ``tile`` (``flat[h * stride + i]`` holds
+    gene ``h`` of sample ``i``)."""
     for h in range(n_genes):
         src = flat[h * stride + start:h * stride + start + width]
         for k in range(width):
-            y = src[k]
-            tile[k, h] = y
-            low[k] = min(low[k], y)
-            high[k] = max(high[k], y)
-            bad[k] += y * 0
+            tile[k, h] = src[k]
 
 
 @_jit
@@ -333,22 +339,18 @@ def dense_tiles(flat, stride, n_genes, n, cols, want_ties, kernel):  # pragma: n
     space = _workspace(n_genes, m, flat[:0])
     t = np.empty(m, dtype=flat.dtype)
     tile = np.empty((TILE, n_genes), dtype=flat.dtype)
-    low = np.empty(TILE, dtype=flat.dtype)
-    high = np.empty(TILE, dtype=flat.dtype)
-    bad = np.empty(TILE, dtype=flat.dtype)
     for start in range(0, n, TILE):
         width = min(TILE, n - start)
         if width == TILE:  # a constant width lets the copy loop vectorise
-            _copy_tile(flat, stride, n_genes, start, TILE, tile, low, high, bad)
+            _copy_tile(flat, stride, n_genes, start, TILE, tile)
         else:
-            _copy_tile(flat, stride, n_genes, start, width, tile, low, high, bad)
+            _copy_tile(flat, stride, n_genes, start, width, tile)
         for k in range(width):
             x = tile[k]
             for j in range(m):
                 t[j] = x[cols[j]]
             i = start + k
-            _counting_row(kernel, x, t, cols, want_ties, lo[i], hi[i], ties[i], low[k],
-                          high[k], bad[k] == 0, space)
+            _counting_row(kernel, x, t, cols, want_ties, lo[i], hi[i], ties[i], space)
     return lo, hi, ties
 
 
@@ -372,22 +374,25 @@ def sparse_rows(data, indices, indptr, n_genes, cols, want_ties, kernel,
         stored = indptr[i + 1] - a
         row_idx = indices[a:a + stored]
         x = data[a:a + stored]
-        k = 0
+        k = 0  # stored entries before the gene: binary search, or a merge for many genes
         for j in range(m):
-            k += np.searchsorted(row_idx[k:], cols[j], side="left")
+            if stored > 16 * m:
+                k += count_below(row_idx[k:], cols[j])
+            else:
+                while k < stored and row_idx[k] < cols[j]:
+                    k += 1
             pos[j] = k
             t[j] = x[k] if k < stored and row_idx[k] == cols[j] else 0
         if kernel == SORT:
             _sorted_row(x, sorted_rows[i, :stored], t, pos, want_ties, lo[i], hi[i], ties[i])
         else:
-            low, high, finite = row_range(x, t)
-            _counting_row(kernel, x, t, pos, want_ties, lo[i], hi[i], ties[i], low, high,
-                          finite, space)
+            _counting_row(kernel, x, t, pos, want_ties, lo[i], hi[i], ties[i], space)
         n_implicit = n_genes - stored
         for j in range(m):
-            if t[j] > 0:
+            above_zero = t[j] > 0 or t[j] != t[j]  # a NaN threshold sorts after the zeros
+            if above_zero:
                 lo[i, j] += n_implicit
-            if t[j] >= 0:
+            if above_zero or t[j] == 0:
                 hi[i, j] += n_implicit
             if want_ties and t[j] == 0:
                 ties[i, j] += cols[j] - pos[j]  # implicit zeros before the gene
