@@ -61,7 +61,7 @@ def crossovers(quick: bool = False) -> list[dict]:
             if sparse.issparse(block):  # select genes the rows actually store, as sets do
                 cols = np.sort(rng.choice(np.unique(block.indices[:50 * m]), m, replace=False))
             reference = rank_counts(block, cols, kernel="sort", ties=True)
-            times = {k: np.inf for k in KERNELS}
+            times = dict.fromkeys(KERNELS, np.inf)
             for _ in range(rounds):
                 for kernel in KERNELS:
                     if kernel == "linear" and m > 256:
@@ -72,8 +72,8 @@ def crossovers(quick: bool = False) -> list[dict]:
                             and np.array_equal(counts.ties, reference.ties)):
                         raise AssertionError(f"{kernel} differs from sort ({label}, m={m})")
                     times[kernel] = min(times[kernel], _fastest(
-                        lambda kernel=kernel: rank_counts(block, cols, kernel=kernel,
-                                                          ties=True), 1))
+                        lambda kernel=kernel, block=block, cols=cols: rank_counts(
+                            block, cols, kernel=kernel, ties=True), 1))
             row = {"rows": label, "m": m, "floor_us": f"{floor:.1f}"}
             for kernel in KERNELS:
                 row[f"{kernel}_us"] = ("-" if not np.isfinite(times[kernel]) else
