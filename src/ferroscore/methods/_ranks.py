@@ -27,11 +27,19 @@ from ferroscore.methods import _rank_kernels as kernels
 
 __all__ = ["RankCounts", "choose_kernel", "rank_counts"]
 
+# Crossovers measured with benchmarks/bench_kernels.py (one thread, 20,000-gene float64 rows
+# and CSR rows of 400 stored values, 2026-12-02, on the shared 2-core machine under heavy load,
+# so best of 7 interleaved rounds): the linear kernel costs about 2 us per selected gene per
+# sample (unloaded) and the histogram 30-80 us, equal near m = 24 for C-ordered rows and
+# m = 16-24 for F-ordered ones (the genes x samples DataFrame); linear stays ahead up to
+# m = 32 on CSR rows of 400 values. The histogram beats the sort at m = 512 (n / m = 39) and
+# loses at m = 1024 (n / m = 20). Every kernel gives the same integers: only speed depends on
+# these numbers.
 #: Up to this many selected genes, one counting pass per gene is fastest.
-LINEAR_MAX = 8
+LINEAR_MAX = 16
 #: The histogram kernel is used up to one selected gene per this many values of a row; the sort
 #: beyond.
-SORT_RATIO = 40
+SORT_RATIO = 30
 
 
 class RankCounts:
