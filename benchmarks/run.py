@@ -1,16 +1,18 @@
 """Run every benchmark with one command and print the tables.
 
-    python benchmarks/run.py            # full sizes (about an hour on 2 cores; R and absent peers skip)
+    python benchmarks/run.py            # full sizes (about an hour on 2 cores)
     python benchmarks/run.py --quick    # smaller sizes (a few minutes)
     python benchmarks/run.py --no-peers # ferroscore only
 
 Results are also written to benchmarks/results/latest.json.
+Absent peers (R, pyUCell, GSEApy, ...) are skipped with a note in their rows.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import sys
 from pathlib import Path
@@ -39,6 +41,8 @@ def main() -> None:
     args = parser.parse_args()
     print(f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, python "
           f"{platform.python_version()}; {versions()}")
+    # a shared machine: the load at the start says how far the timings are from an idle one
+    print(f"cores: {os.cpu_count()}, load average (1, 5, 15 min): {os.getloadavg()}")
     results = {}
     if args.only in (None, "bulk"):
         results["bulk"] = bench_bulk.main(quick=args.quick, peers=not args.no_peers)
