@@ -2,20 +2,40 @@
 
 Each measurement runs in a fresh process (see ``worker.py``) so its peak memory is its own.
 Peers (optional, extra ``bench``) run on the same matrix and sets: GSEApy ``ssgsea``/``gsva``
-(Rust), decoupler ``aucell``/``ulm``, scanpy ``score_genes``, pyUCell. R's GSVA cannot run here;
-its timings measured elsewhere are quoted in the README.
+(Rust), decoupler ``aucell``/``ulm``, scanpy ``score_genes``, pyUCell. Every row also gives the
+floor, one read of the input matrix at the memory bandwidth measured in the same run (a numpy
+sum over the same array), and ferroscore's time as a multiple of it.
+
+Then the targets of issue 18: ssGSEA against GSVA 1.46 (R, via ``Rscript``; skipped with a note
+when absent) on 20,000 genes x 1,000 samples with 5 sets of 4-40 genes, ferroscore and R each
+timed several times (best and spread); and GSVA's O(samples^2) kernel at growing sizes and
+thread counts, with the 10,000-sample time extrapolated from the measured sizes.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import json
+import shutil
+import subprocess
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 import ferroscore as fs
-from benchmarks.common import bulk_matrix, fmt, load_matrix, print_table, run_isolated, save_matrix
+from benchmarks.common import (
+    bulk_matrix,
+    floor_columns,
+    fmt,
+    load_matrix,
+    print_table,
+    read_seconds,
+    run_isolated,
+    save_matrix,
+    spread,
+)
 
 SETS = ["ferroptosis_core", "fpi", "kegg_ferroptosis"]
 METHODS = ["singscore", "ssgsea", "gsva", "zscore", "plage", "ucell", "aucell", "mean"]
@@ -29,7 +49,9 @@ PEERS = {
     "mean": ("scanpy.score_genes", "scanpy_score_genes", "scanpy", 10000),
 }
 COLUMNS = ["n_samples", "method", "ferroscore_s", "peak_mb", "peak_x_input", "peer", "peer_s",
-           "peer_peak_mb", "ratio", "note"]
+           "peer_peak_mb", "ratio", "floor_s", "x_floor", "note"]
+#: Sizes of the five sets of the GSVA-R ssGSEA comparison (issue 18: 4-40 genes).
+R_SET_SIZES = (4, 10, 20, 30, 40)
 
 
 def component_sets() -> dict[str, list[str]]:
@@ -47,9 +69,11 @@ def prepare(spec: dict):
     frame = load_matrix(spec["data"])
     task = spec["task"]
     if task == "ferroscore":
-        kwargs = {"n_permutations": spec.get("n_permutations", 0), "progress": False}
-        fs.score(frame.iloc[:2000, :20], SETS, spec["method"], **kwargs)  # compile kernels
-        return lambda: fs.score(frame, SETS, spec["method"], **kwargs)
+        sets = json.loads(Path(spec["sets"]).read_text()) if "sets" in spec else SETS
+        kwargs = {"n_permutations": spec.get("n_permutations", 0), "progress": False,
+                  "n_jobs": spec.get("n_jobs")}
+        fs.score(frame.iloc[:2000, :20], sets, spec["method"], **kwargs)  # compile kernels
+        return lambda: fs.score(frame, sets, spec["method"], **kwargs)
     return peer_task(task, frame)
 
 
@@ -97,6 +121,7 @@ def bench(sizes: list[int], n_genes: int, *, peers: bool, gsva_max: int,
     for n in sizes:
         frame = bulk_matrix(n_genes, n)
         input_mb = frame.to_numpy().nbytes / 2**20
+        floor_s = read_seconds(frame.to_numpy())
         stem = save_matrix(frame, folder, f"bulk_{n}")
         del frame
         print(f"\n# bulk scoring: {n_genes} genes x {n} samples (float64, {input_mb:.0f} MB), "
@@ -109,7 +134,8 @@ def bench(sizes: list[int], n_genes: int, *, peers: bool, gsva_max: int,
             spec = {"module": "bench_bulk", "task": "ferroscore", "method": method, "data": stem}
             seconds, peak, ours = measured(spec)
             row = {"n_samples": n, "method": method, "ferroscore_s": seconds, "peak_mb": peak,
-                   "peak_x_input": fmt(ours.get("peak_mb", float("nan")) / input_mb)}
+                   "peak_x_input": fmt(ours.get("peak_mb", float("nan")) / input_mb),
+                   **floor_columns(ours.get("seconds"), floor_s, int(input_mb * 2**20))}
             if "error" in ours:
                 row["note"] = ours["error"]
             if peers and method in PEERS and n <= PEERS[method][3]:
@@ -129,6 +155,77 @@ def bench(sizes: list[int], n_genes: int, *, peers: bool, gsva_max: int,
     return rows
 
 
+def r_sets(genes: pd.Index, seed: int = 5) -> dict[str, list[str]]:
+    """Five sets of :data:`R_SET_SIZES` genes drawn from ``genes``."""
+    rng = np.random.default_rng(seed)
+    return {f"set{k}": list(rng.choice(genes, k, replace=False)) for k in R_SET_SIZES}
+
+
+def versus_gsva_r(folder: Path, n_samples: int, repeats: int) -> dict:
+    """ssGSEA, ferroscore against ``system.time(gsva(..., method="ssgsea"))`` in GSVA (R)."""
+    frame = bulk_matrix(20000, n_samples, seed=3)
+    sets = r_sets(frame.index)
+    stem = save_matrix(frame, folder, "versus_r")
+    sets_path = folder / "versus_r_sets.json"
+    sets_path.write_text(json.dumps(sets))
+    floor_s = read_seconds(frame.to_numpy())
+    ours = run_isolated({"module": "bench_bulk", "task": "ferroscore", "method": "ssgsea",
+                         "data": stem, "sets": str(sets_path), "repeats": repeats})
+    row = {"n_samples": n_samples, "method": "ssgsea (5 sets, 4-40 genes)",
+           "ferroscore_s": spread(ours), "peer": "GSVA (R) ssgsea",
+           **floor_columns(ours.get("seconds"), floor_s, frame.to_numpy().nbytes)}
+    if shutil.which("Rscript") is None:
+        return {**row, "note": "Rscript not found: R side skipped"}
+    frame.to_numpy().T.tofile(f"{stem}.f64")  # column-major for R
+    tsv = folder / "versus_r_sets.tsv"
+    tsv.write_text("".join(f"{k}\t{g}\n" for k, v in sets.items() for g in v))
+    out = folder / "versus_r_scores.csv"
+    script = Path(__file__).with_name("gsva_ssgsea.R")
+    done = subprocess.run(["Rscript", str(script), stem, str(tsv), str(out), str(repeats)],
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        return {**row, "note": f"R failed: {done.stderr.strip()[-100:]}"}
+    line = next(x for x in done.stdout.splitlines() if x.startswith("seconds:"))
+    r_times = [float(t) for t in line.split()[1:]]
+    version = subprocess.run(["Rscript", "-e", 'cat(format(packageVersion("GSVA")))'],
+                             capture_output=True, text=True, check=False).stdout.strip()
+    theirs = pd.read_csv(out, index_col=0)
+    mine = fs.score(frame, sets, "ssgsea", progress=False).scores.T
+    difference = np.abs(mine.loc[theirs.index, theirs.columns].to_numpy() - theirs.to_numpy())
+    row.update(peer=f"GSVA {version} (R) ssgsea",
+               peer_s=spread({"seconds": min(r_times), "all_seconds": r_times}),
+               ratio=fmt(min(r_times) / ours["seconds"], 1) if "seconds" in ours else "-",
+               note=f"max |difference| {difference.max():.1e}; ratio of best times, "
+                    f"worst/worst {max(r_times) / max(ours.get('all_seconds', [np.nan])):.0f}")
+    return row
+
+
+def gsva_scaling(folder: Path, sizes: list[int], target: int) -> list[dict]:
+    """GSVA time against samples (2 threads) and threads (largest size); the ``target``-sample
+    time extrapolated from the two largest sizes with the fitted power of n."""
+    rows, times = [], {}
+    for n in sizes:
+        frame = bulk_matrix(20000, n, seed=4)
+        stem = save_matrix(frame, folder, f"gsva_{n}")
+        floor_s = read_seconds(frame.to_numpy())
+        for n_jobs in ((1, 2) if n == sizes[-1] else (2,)):
+            result = run_isolated({"module": "bench_bulk", "task": "ferroscore",
+                                   "method": "gsva", "data": stem, "n_jobs": n_jobs})
+            times[n, n_jobs] = result.get("seconds", np.nan)
+            rows.append({"n_samples": n, "threads": n_jobs, "ferroscore_s": fmt(times[n, n_jobs]),
+                         **floor_columns(result.get("seconds"), floor_s, frame.to_numpy().nbytes),
+                         "note": result.get("error", "measured")})
+            print_table([rows[-1]], list(rows[-1]))
+    (small, large) = sizes[-2:]
+    power = np.log(times[large, 2] / times[small, 2]) / np.log(large / small)
+    estimate = times[large, 2] * (target / large) ** power
+    rows.append({"n_samples": target, "threads": 2, "ferroscore_s": fmt(estimate, 0),
+                 "note": f"EXTRAPOLATED from {small} and {large} samples (time ~ n^{power:.2f}); "
+                         f"2 threads / 1 thread at {large}: "
+                         f"{times[large, 1] / times[large, 2]:.2f}x faster"})
+    return rows
+
+
 def main(quick: bool, peers: bool) -> dict:
     with tempfile.TemporaryDirectory(prefix="ferroscore-bench-") as tmp:
         folder = Path(tmp)
@@ -145,4 +242,12 @@ def main(quick: bool, peers: bool) -> dict:
                 "ferroscore_s": seconds, "peak_mb": peak}
         print("\n## permutation p-values (3 sets, 20,000 genes)")
         print_table([perm], list(perm))
-    return {"bulk": rows, "permutations": perm}
+        versus_r = versus_gsva_r(folder, 1000, repeats=3 if quick else 5)
+        print("\n## ssGSEA against GSVA (R), 20,000 genes (best of repeats, spread in brackets)")
+        print_table([versus_r], list(versus_r))
+        scaling = gsva_scaling(folder, [100, 200] if quick else [250, 500, 1000], 10000)
+        print("\n## GSVA (O(genes x samples^2)): samples and threads, 20,000 genes")
+        print_table(scaling, ["n_samples", "threads", "ferroscore_s", "floor_s", "x_floor",
+                              "note"])
+    return {"bulk": rows, "permutations": perm, "versus_gsva_r": versus_r,
+            "gsva_scaling": scaling}

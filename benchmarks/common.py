@@ -65,6 +65,34 @@ def measure(func: Callable[[], Any], interval: float = 0.005) -> Measurement:
     return Measurement(elapsed, (peak[0] - base) / 2**20, peak[0] / 2**20, value)
 
 
+def read_seconds(*arrays: np.ndarray, rounds: int = 5) -> float:
+    """The floor: seconds for one read of ``arrays`` at the machine's memory bandwidth, measured
+    now as the fastest of ``rounds`` numpy sums over them (the machine is shared)."""
+    best = np.inf
+    for _ in range(rounds):
+        start = time.perf_counter()
+        for array in arrays:
+            array.sum()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def floor_columns(seconds: float | None, floor_s: float, n_bytes: int) -> dict[str, str]:
+    """``floor_s`` (with the bandwidth it implies) and ``x_floor`` = seconds / floor."""
+    out = {"floor_s": f"{floor_s:.3f} ({n_bytes / floor_s / 1e9:.1f} GB/s)"}
+    if seconds is not None:
+        out["x_floor"] = fmt(seconds / floor_s, 1)
+    return out
+
+
+def spread(result: dict) -> str:
+    """``best (min-max, n runs)`` of a worker result measured more than once."""
+    times = result.get("all_seconds", [])
+    if len(times) < 2:
+        return fmt(result.get("seconds"))
+    return f"{min(times):.3f} ({min(times):.3f}-{max(times):.3f}, {len(times)} runs)"
+
+
 def run_isolated(spec: dict, timeout: float = 3600) -> dict:
     """Run ``benchmarks/worker.py`` on ``spec`` in a new process; returns its JSON result or
     ``{"error": ...}``."""

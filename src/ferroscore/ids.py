@@ -40,6 +40,7 @@ __all__ = [
     "gene_table",
     "locate",
     "resolve",
+    "statuses",
 ]
 
 STATUSES = ("official", "alias", "ensembl", "entrez", "ambiguous", "unknown")
@@ -245,6 +246,26 @@ def resolve(
     return frame
 
 
+def statuses(names: Iterable[str]) -> list[str]:
+    """The ``status`` :func:`resolve` gives each of ``names`` (strings; human, exact matching),
+    without building its table: official symbols are recognised by a set lookup.
+
+    Examples
+    --------
+    >>> statuses(["GPX4", "ENSG00000167468", "sample_1"])
+    ['official', 'ensembl', 'unknown']
+    """
+    index = gene_index()
+    cache: dict[str, str] = {}
+    out = []
+    for name in names:
+        status = "official" if name in index.symbols else cache.get(name)
+        if status is None:
+            status = cache[name] = _resolve_one(name, index, False, "human").status
+        out.append(status)
+    return out
+
+
 # ----------------------------------------------------------------------------------------------
 # Locating gene-set members among the features of a matrix
 # ----------------------------------------------------------------------------------------------
@@ -283,10 +304,22 @@ class FeatureIndex:
                              "Use fs.ids.collapse(matrix, how='max_mean') to collapse them.")
         self.species = species
         self.case_insensitive = case_insensitive
-        self.positions: dict[str, list[int]] = {}
-        for i, name in enumerate(self.features):
-            self.positions.setdefault(name, []).append(i)
+        # first position of each name (ints only: no per-feature lists for the garbage
+        # collector to walk), and every position of the names that repeat
+        names = self.features.tolist()
+        self._first = dict(zip(reversed(names), range(len(names) - 1, -1, -1), strict=True))
+        self._repeated: dict[str, list[int]] = {}
+        if len(self._first) < len(names):
+            for i in np.flatnonzero(self.features.duplicated(keep=False)):
+                self._repeated.setdefault(names[i], []).append(int(i))
         self._by_symbol: dict[str, list[int]] | None = None
+
+    def positions(self, name: str) -> list[int]:
+        """Positions of the features named exactly ``name`` (empty if none)."""
+        if name in self._repeated:
+            return self._repeated[name]
+        first = self._first.get(name)
+        return [] if first is None else [first]
 
     @property
     def by_symbol(self) -> dict[str, list[int]]:
@@ -372,8 +405,13 @@ def locate(
     fidx = features if isinstance(features, FeatureIndex) else FeatureIndex(features)
     located = Located(requested=list(genes), indices=np.empty(0, dtype=np.intp))
     chosen: dict[int, str] = {}
-    member_res = resolve([str(g) for g in genes], species=fidx.species,
-                         case_insensitive=fidx.case_insensitive)
+    # only members without a feature of exactly their name need resolving
+    unmatched = [i for i, gene in enumerate(genes) if not fidx.positions(gene)]
+    resolved = {}
+    if unmatched:
+        member_res = resolve([str(genes[i]) for i in unmatched], species=fidx.species,
+                             case_insensitive=fidx.case_insensitive)
+        resolved = dict(zip(unmatched, member_res.itertuples(index=False), strict=True))
     means_cache: list[np.ndarray] = []
 
     def means() -> np.ndarray | None:
@@ -385,14 +423,14 @@ def locate(
         return means_cache[0]
 
     picked: list[int] = []
-    for gene, row in zip(genes, member_res.itertuples(index=False), strict=True):
-        exact = fidx.positions.get(gene, [])
+    for i, gene in enumerate(genes):
+        exact = fidx.positions(gene)
         if len(exact) == 1:
             pos = exact[0]
         elif exact:
             pos = _choose(gene, gene, exact, fidx, means, located, official_first=False)
         else:
-            pos = _match_resolved(gene, row, fidx, means, located)
+            pos = _match_resolved(gene, resolved[i], fidx, means, located)
         if pos is None:
             located.missing.append(gene)
             continue

@@ -210,15 +210,17 @@ class Expression:
 
     def block_size(self, chunk_size: int | None = None, *, bytes_per_sample: int | None = None,
                    n_jobs: int = 1) -> int:
-        """Samples per block: ``chunk_size``, or enough to hold about 64 MB per block while
-        giving every one of ``n_jobs`` workers at least one block."""
+        """Samples per block: ``chunk_size``, or at most about 64 MB per block, in a number of
+        blocks that is a multiple of ``n_jobs`` (every worker gets the same share)."""
         if chunk_size is not None:
             if int(chunk_size) < 1:
                 raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
             return int(chunk_size)
         per_sample = bytes_per_sample or 8 * max(self.n_genes, 1)
-        size = max(1, TARGET_BLOCK_BYTES // per_sample)
-        return max(1, min(size, -(-self.n_samples // max(n_jobs, 1))))
+        n_jobs = max(n_jobs, 1)
+        n_blocks = -(-self.n_samples // max(1, TARGET_BLOCK_BYTES // per_sample))
+        n_blocks = -(-n_blocks // n_jobs) * n_jobs
+        return max(1, -(-self.n_samples // n_blocks))
 
     def blocks(self, chunk_size: int | None = None, **kwargs) -> Iterator[tuple[slice, Any]]:
         """Yield ``(rows, block)`` with ``block`` a C-contiguous array or a CSR matrix."""
@@ -231,11 +233,16 @@ class Expression:
         return [slice(start, min(start + size, self.n_samples))
                 for start in range(0, self.n_samples, size)]
 
-    def rows(self, rows: slice | np.ndarray) -> Any:
-        """Values of some samples, dense C-contiguous or CSR with sorted indices.
+    def rows(self, rows: slice | np.ndarray, *, contiguous: bool = True) -> Any:
+        """Values of some samples: dense, C-contiguous (with ``contiguous=False``: as the
+        matrix holds them, e.g. rows of an F-ordered matrix, without a copy), or CSR with sorted
+        indices (for a slice of an in-memory CSR matrix with sorted indices: a view of its
+        arrays, without a copy).
 
         For lazy input (backed h5ad, dask) the block is read here and validated.
         """
+        if self.is_sparse and isinstance(rows, slice) and self.values.has_sorted_indices:
+            return _csr_row_view(self.values, rows)
         block = self.values[rows]
         if self.lazy:
             block = block.compute() if is_dask_array(block) else block
@@ -245,7 +252,7 @@ class Expression:
             block = sparse.csr_matrix(block)
             block.sort_indices()
             return block
-        return np.ascontiguousarray(block)
+        return np.ascontiguousarray(block) if contiguous else block
 
     def columns(self, cols: np.ndarray) -> np.ndarray:
         """Dense ``(n_samples, len(cols))`` float64 values of some genes."""
@@ -289,6 +296,19 @@ class Expression:
                           self.dropped, self.lazy,
                           None if self.match_names is None else self.match_names[where],
                           missing=self.missing)
+
+
+def _csr_row_view(matrix: sparse.csr_matrix, rows: slice) -> sparse.csr_matrix:
+    """Rows of a CSR matrix with sorted indices, sharing its ``data`` and ``indices``."""
+    start, stop, step = rows.indices(matrix.shape[0])
+    if step != 1:
+        return matrix[rows]
+    first, end = matrix.indptr[start], matrix.indptr[stop]
+    view = sparse.csr_matrix((matrix.data[first:end], matrix.indices[first:end],
+                              matrix.indptr[start:stop + 1] - first),
+                             shape=(stop - start, matrix.shape[1]), copy=False)
+    view.has_sorted_indices = True
+    return view
 
 
 # ----------------------------------------------------------------------------------------------
@@ -357,7 +377,7 @@ def _gene_fraction(labels: pd.Index, members: set[str], limit: int = 2000) -> fl
     if not strings:
         return 0.0
     # aliases are left out: short ones such as S1 or T9 are common sample names
-    status = ids.resolve(strings)["status"].to_numpy()
+    status = np.asarray(ids.statuses(strings))
     recognised = np.isin(status, ["official", "ensembl"])
     recognised |= np.array([s in members for s in strings])
     return float(recognised.mean())
@@ -401,8 +421,9 @@ def _check_unique(names: pd.Index, what: str) -> None:
 
 
 def _check_numeric_frame(frame: pd.DataFrame, genes_on: str) -> None:
-    bad = [c for c, dt in frame.dtypes.items()
-           if not (pd.api.types.is_numeric_dtype(dt) and not pd.api.types.is_bool_dtype(dt))]
+    non_numeric = {dt for dt in set(frame.dtypes)  # each distinct dtype checked once
+                   if not pd.api.types.is_numeric_dtype(dt) or pd.api.types.is_bool_dtype(dt)}
+    bad = [c for c, dt in frame.dtypes.items() if dt in non_numeric] if non_numeric else []
     if bad:
         what = "samples" if genes_on == "rows" else "genes"
         raise TypeError(f"expression values must be numeric; non-numeric columns ({what}): "
@@ -450,19 +471,28 @@ def _cast_note(dtype: np.dtype) -> str | None:
     return None
 
 
+def _all_finite(values: np.ndarray, chunk: int = 2**20) -> bool:
+    """No NaN/inf in ``values``, checked a chunk at a time (one read of the matrix, without a
+    mask as large as the matrix)."""
+    if not (values.flags.c_contiguous or values.flags.f_contiguous):
+        return bool(np.isfinite(values).all())
+    flat = values.ravel(order="K")
+    return all(np.isfinite(flat[start:start + chunk]).all()
+               for start in range(0, flat.size, chunk))
+
+
 def _nonfinite_report(values: Any, genes: pd.Index, samples: pd.Index) -> tuple[int, list, list]:
     if sparse.issparse(values):
         csr = sparse.csr_matrix(values)
-        bad = ~np.isfinite(csr.data)
-        if not bad.any():
+        if _all_finite(csr.data):
             return 0, [], []
+        bad = ~np.isfinite(csr.data)
         rows = np.repeat(np.arange(csr.shape[0]), np.diff(csr.indptr))[bad]
         cols = csr.indices[bad]
     else:
-        finite = np.isfinite(values)
-        if finite.all():
+        if _all_finite(values):
             return 0, [], []
-        rows, cols = np.nonzero(~finite)
+        rows, cols = np.nonzero(~np.isfinite(values))
     gene_list = pd.unique(genes[cols]).tolist()
     sample_list = pd.unique(samples[rows]).tolist()
     return len(rows), gene_list, sample_list

@@ -8,6 +8,7 @@ optional permutation p-values -> :class:`~ferroscore.result.ScoreResult`.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -47,14 +48,20 @@ ENGINE_OPTIONS = ("genes_axis", "min_genes", "min_coverage", "na", "n_permutatio
 
 
 def versions() -> dict[str, str]:
-    """Versions of ferroscore and the libraries its numbers depend on."""
+    """Versions of ferroscore and the libraries its numbers depend on (a new dict each call;
+    the package metadata is read once per process)."""
+    return dict(_versions())
+
+
+@functools.cache
+def _versions() -> tuple[tuple[str, str], ...]:
     out = {"ferroscore": __version__, "python": sys.version.split()[0]}
     for package in ("numpy", "scipy", "pandas", "numba", "anndata", "scikit-learn"):
         try:
             out[package] = metadata.version(package)
         except metadata.PackageNotFoundError:  # pragma: no cover - all are dependencies
             out[package] = "not installed"
-    return out
+    return tuple(out.items())
 
 
 def _n_jobs(n_jobs: int | None) -> int:

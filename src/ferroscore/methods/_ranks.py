@@ -8,99 +8,38 @@ For a sample (row) with values ``x`` over ``p`` genes and a selected gene ``c`` 
 - optionally ``t = #{h < c : x_h == v}``, the number of tied genes earlier in row order, which
   gives the position of ``c`` when ties are broken by row order (as R's ``order()`` does).
 
-Each row is sorted once (numpy's vectorised sort) and the selected genes are found by binary
-search, so the cost is ``O(p log p)`` per sample whatever the number of sets. CSR rows sort only
-their stored values; implicit zeros are counted in closed form, so the sparse path returns
+The counts come from one of three compiled kernels (a full sort of the row, one vectorised
+counting pass per selected gene, or a histogram pass with exact comparisons only near the
+selected values; see :mod:`ferroscore.methods._rank_kernels`), chosen from the number of
+selected genes and of values per row; all give the same integers. Dense blocks are read in
+their own memory order (an F-ordered block is never transposed as a whole). CSR rows count their
+stored values only; implicit zeros are counted in closed form, so the sparse path returns
 exactly the dense answer. The kernels are serial and release the GIL: callers parallelise over
 blocks of samples with threads.
 """
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 from scipy import sparse
 
-__all__ = ["RankCounts", "rank_counts"]
+from ferroscore.methods import _rank_kernels as kernels
 
-# A row whose tied selected genes exceed this count gets a stable argsort instead of pairwise
-# counting for its tie offsets.
-_TIE_ARGSORT_THRESHOLD = 32
+__all__ = ["RankCounts", "choose_kernel", "rank_counts"]
 
-
-@numba.njit(nogil=True, cache=True)
-def _dense_counts(block, sorted_block, cols, want_ties):  # pragma: no cover - compiled
-    n = block.shape[0]
-    m = cols.shape[0]
-    lo = np.empty((n, m), dtype=np.int64)
-    hi = np.empty((n, m), dtype=np.int64)
-    ties = np.zeros((n, m), dtype=np.int64)
-    for i in range(n):
-        row = block[i]
-        srt = sorted_block[i]
-        n_tied = 0
-        for j in range(m):
-            v = row[cols[j]]
-            lo[i, j] = np.searchsorted(srt, v, side="left")
-            hi[i, j] = np.searchsorted(srt, v, side="right")
-            if hi[i, j] - lo[i, j] > 1:
-                n_tied += 1
-        if not want_ties or n_tied == 0:
-            continue
-        if n_tied > _TIE_ARGSORT_THRESHOLD:
-            order = np.argsort(row, kind="mergesort")
-            for j in range(m):
-                if hi[i, j] - lo[i, j] > 1:
-                    group = order[lo[i, j]:hi[i, j]]
-                    ties[i, j] = np.searchsorted(group, cols[j], side="left")
-        else:
-            for j in range(m):
-                if hi[i, j] - lo[i, j] > 1:
-                    v = row[cols[j]]
-                    count = 0
-                    for h in range(cols[j]):
-                        if row[h] == v:
-                            count += 1
-                    ties[i, j] = count
-    return lo, hi, ties
-
-
-@numba.njit(nogil=True, cache=True)
-def _sparse_counts(data, indices, indptr, n_genes, cols, want_ties):  # pragma: no cover
-    n = indptr.shape[0] - 1
-    m = cols.shape[0]
-    lo = np.empty((n, m), dtype=np.int64)
-    hi = np.empty((n, m), dtype=np.int64)
-    ties = np.zeros((n, m), dtype=np.int64)
-    for i in range(n):
-        a = indptr[i]
-        b = indptr[i + 1]
-        row_idx = indices[a:b]
-        row_val = data[a:b]
-        srt = np.sort(row_val)
-        n_implicit = n_genes - (b - a)
-        for j in range(m):
-            c = cols[j]
-            k = np.searchsorted(row_idx, c, side="left")
-            stored = k < b - a and row_idx[k] == c
-            v = row_val[k] if stored else row_val.dtype.type(0)
-            lo_ij = np.searchsorted(srt, v, side="left")
-            hi_ij = np.searchsorted(srt, v, side="right")
-            if v > 0:
-                lo_ij += n_implicit
-            if v >= 0:
-                hi_ij += n_implicit
-            lo[i, j] = lo_ij
-            hi[i, j] = hi_ij
-            if want_ties and hi_ij - lo_ij > 1:
-                count = 0
-                for h in range(k):
-                    if row_val[h] == v:
-                        count += 1
-                if v == 0:
-                    count += c - k  # implicit zeros before column c
-                ties[i, j] = count
-    return lo, hi, ties
+# Crossovers measured with benchmarks/bench_kernels.py (one thread, 20,000-gene float64 rows
+# and CSR rows of 400 stored values, 2026-12-02, on the shared 2-core machine under heavy load,
+# so best of 7 interleaved rounds): the linear kernel costs about 2 us per selected gene per
+# sample (unloaded) and the histogram 30-80 us, equal near m = 24 for C-ordered rows and
+# m = 16-24 for F-ordered ones (the genes x samples DataFrame); linear stays ahead up to
+# m = 32 on CSR rows of 400 values. The histogram beats the sort at m = 512 (n / m = 39) and
+# loses at m = 1024 (n / m = 20). Every kernel gives the same integers: only speed depends on
+# these numbers.
+#: Up to this many selected genes, one counting pass per gene is fastest.
+LINEAR_MAX = 16
+#: The histogram kernel is used up to one selected gene per this many values of a row; the sort
+#: beyond.
+SORT_RATIO = 30
 
 
 class RankCounts:
@@ -132,30 +71,91 @@ class RankCounts:
         return (self.hi - self.ties).astype(np.float64)
 
 
-def rank_counts(block, cols: np.ndarray, *, ties: bool = False) -> RankCounts:
+def choose_kernel(n_values: float, n_selected: int) -> str:
+    """The fastest kernel for rows of ``n_values`` values (stored values for CSR) and
+    ``n_selected`` selected genes, from the crossovers measured by
+    ``benchmarks/bench_kernels.py``."""
+    if n_selected <= LINEAR_MAX:
+        return "linear"
+    if n_selected <= n_values / SORT_RATIO:
+        return "histogram"
+    return "sort"
+
+
+def rank_counts(block, cols: np.ndarray, *, ties: bool = False,
+                kernel: str = "auto") -> RankCounts:
     """Rank statistics of the genes ``cols`` in every sample (row) of ``block``.
 
     Parameters
     ----------
     block
-        ``(n_samples, n_genes)`` C-contiguous float array, or CSR matrix with sorted indices.
+        ``(n_samples, n_genes)`` float array in C or F order (any other layout is copied), or a
+        CSR matrix with sorted indices.
     cols
         Column indices of the genes whose statistics are wanted.
     ties
         Also compute the row-order tie offsets.
+    kernel
+        ``"auto"`` (:func:`choose_kernel`), or ``"sort"``, ``"linear"``, ``"histogram"`` (for
+        tests and benchmarks: every kernel gives the same counts).
     """
     cols = np.ascontiguousarray(cols, dtype=np.int64)
+    n_samples, n_genes = block.shape
     if sparse.issparse(block):
-        csr = sparse.csr_matrix(block)
-        if not csr.has_sorted_indices:
-            csr = csr.copy()
-            csr.sort_indices()
-        lo, hi, t = _sparse_counts(csr.data, csr.indices.astype(np.int64, copy=False),
-                                   csr.indptr.astype(np.int64, copy=False), csr.shape[1], cols,
-                                   ties)
-        n_genes = csr.shape[1]
+        block = sparse.csr_matrix(block)
+        if not block.has_sorted_indices:
+            block = block.copy()
+            block.sort_indices()
     else:
+        block = np.asarray(block)
+    if kernel == "auto":
+        per_row = block.nnz / max(n_samples, 1) if sparse.issparse(block) else n_genes
+        kernel = choose_kernel(per_row, len(cols))
+    code = kernels.KERNELS.index(kernel)
+    if len(cols) == 0 or n_samples == 0:
+        empty = np.zeros((n_samples, len(cols)), dtype=np.int64)
+        lo, hi, t = empty, empty.copy(), empty.copy()
+    elif sparse.issparse(block):
+        lo, hi, t = kernels.sparse_rows(block.data, block.indices, block.indptr, n_genes, cols,
+                                        ties, code, _sorted_stored(block, kernel))
+    elif kernel == "sort":
         block = np.ascontiguousarray(block)
-        lo, hi, t = _dense_counts(block, np.sort(block, axis=1), cols, ties)
-        n_genes = block.shape[1]
+        lo, hi, t = kernels.dense_sorted(block, np.sort(block, axis=1), cols, ties)
+    elif _samples_adjacent(block):
+        lo, hi, t = kernels.dense_tiles(*_gene_major(block), cols, ties, code)
+    else:
+        lo, hi, t = kernels.dense_rows(np.ascontiguousarray(block), cols, ties, code)
     return RankCounts(lo, hi, t if ties else None, n_genes)
+
+
+def _samples_adjacent(block: np.ndarray) -> bool:
+    """Consecutive samples of a gene are adjacent in memory (but not consecutive genes of a
+    sample): blocks of an F-ordered matrix."""
+    item = block.itemsize
+    return (block.shape[0] > 1 and block.shape[1] > 1 and block.strides[0] == item
+            and block.strides[1] >= block.shape[0] * item and block.strides[1] % item == 0)
+
+
+def _gene_major(block: np.ndarray) -> tuple[np.ndarray, int, int, int]:
+    """``(flat, stride, n_genes, n_samples)`` with gene ``h`` of sample ``i`` at
+    ``flat[h * stride + i]``: ``flat`` is the contiguous stretch of memory from the block's first
+    value to its last (inside the array the block views), so the kernel sees it as one
+    contiguous vector whatever rows of the matrix the block holds."""
+    n_samples, n_genes = block.shape
+    stride = block.strides[1] // block.itemsize
+    span = (n_genes - 1) * stride + n_samples
+    flat = np.lib.stride_tricks.as_strided(block, shape=(span,), strides=(block.itemsize,),
+                                           writeable=False)
+    return flat, stride, n_genes, n_samples
+
+
+def _sorted_stored(csr: sparse.csr_matrix, kernel: str) -> np.ndarray:
+    """Each row's stored values sorted, padded with NaN (which sorts last), for the sort
+    kernel; an empty array for the others."""
+    if kernel != "sort":
+        return np.empty((0, 0), dtype=csr.data.dtype)
+    width = int(np.diff(csr.indptr).max(initial=0))
+    padded = np.full((csr.shape[0], width), np.nan, dtype=csr.data.dtype)
+    kernels.pad_rows(csr.data, csr.indptr, padded)
+    padded.sort(axis=1)
+    return padded

@@ -31,6 +31,7 @@ class AUCell(Method):
     expects_log = False
     needs_genes_outside = True
     diagnostics = ("all_tied",)
+    layout_free = True
     defaults = {"max_rank_frac": 0.05}
 
     def check_input(self, expression) -> None:

@@ -140,6 +140,9 @@ class Method:
     #: Per-sample diagnostics that ``transform`` returns besides the scores, as
     #: ``(n_block, 1)`` arrays (``"all_tied"``: 1 for a sample whose genes all tie).
     diagnostics: ClassVar[tuple[str, ...]] = ()
+    #: ``transform`` takes dense blocks in either memory order, so blocks of an F-ordered
+    #: matrix (a genes x samples DataFrame) are passed without a transposed copy.
+    layout_free: ClassVar[bool] = False
 
     #: Worker threads the engine allows for work inside ``fit`` (set by the engine).
     n_jobs: int = 1
@@ -190,7 +193,8 @@ class Method:
         """Scores of ``expression``'s samples ``rows``: :meth:`transform` of them, with the
         samples that have NaN/inf values (``na="per_sample"``) each scored on its observed
         genes (see :func:`score_observed`)."""
-        out = self.transform(expression.rows(rows), components, state)
+        out = self.transform(expression.rows(rows, contiguous=not self.layout_free),
+                             components, state)
         if expression.missing is not None:
             for i in np.flatnonzero(expression.missing[rows] > 0):
                 score_observed(self, expression.rows(slice(rows.start + i, rows.start + i + 1)),

@@ -46,6 +46,7 @@ class Singscore(Method):
     needs_genes_outside = True
     extras = ("dispersion",)
     diagnostics = ("all_tied",)
+    layout_free = True
     defaults = {"center": True, "known_direction": True}
 
     def tie_rule(self) -> str:

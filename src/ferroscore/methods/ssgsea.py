@@ -46,6 +46,7 @@ class SsGSEA(Method):
     expects_log = False
     needs_genes_outside = True
     diagnostics = ("all_tied",)
+    layout_free = True
     defaults = {"alpha": 0.25, "normalize": True, "ties": "row_order"}
 
     def tie_rule(self) -> str:

@@ -48,6 +48,7 @@ class UCell(Method):
     expects_log = False
     needs_genes_outside = True
     diagnostics = ("all_tied",)
+    layout_free = True
     defaults = {"max_rank": 1500, "w_neg": 1.0, "missing_genes": "impute", "clip": False}
 
     def validate(self) -> None:
