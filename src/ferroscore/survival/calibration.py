@@ -13,6 +13,7 @@ risk differs, a slope away from 1 that the risk score's spread does.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -63,6 +64,11 @@ def calibration(model: Any, expr: pd.DataFrame, clinical: pd.DataFrame, *, time:
         One row per group, lowest risk first: ``group``, ``n``, ``n_events``, ``risk_mean``,
         ``predicted``, ``observed``, ``observed_lower``, ``observed_upper``. ``attrs``:
         ``horizon``, ``time`` (in the cohort's unit), ``time_unit``.
+
+    Warns
+    -----
+    UserWarning
+        Samples without survival data (left out, counted).
     """
     from ferroscore.scoring import _check_integer
 
@@ -71,10 +77,21 @@ def calibration(model: Any, expr: pd.DataFrame, clinical: pd.DataFrame, *, time:
     unit = time_unit or model.training_["time_unit"]
     at = float(horizon_times([horizon], unit)[0])
     in_training_unit = float(horizon_times([horizon], model.training_["time_unit"])[0])
+    if not isinstance(clinical, pd.DataFrame):
+        raise TypeError(f"clinical must be a DataFrame indexed by sample ID, got "
+                        f"{type(clinical).__name__}")
+    absent = [c for c in (time, event) if c not in clinical.columns]
+    if absent:
+        raise KeyError(f"{absent} not columns of the clinical data; available: "
+                       f"{list(clinical.columns)}")
     risk = model.predict(expr)
     frame, data, _ = align_samples(risk.to_frame("risk"), clinical, join=join,
                                    left_name="risk scores", right_name="clinical data")
-    data = data[[time, event]].dropna()
+    complete = data[[time, event]].notna().all(axis=1)
+    if not complete.all():
+        warnings.warn(f"{int((~complete).sum())} samples without {time} or {event} were left "
+                      "out of the calibration", UserWarning, stacklevel=2)
+    data = data.loc[complete, [time, event]]
     frame = frame.loc[data.index]
     t, e = check_survival(data[time], data[event])
     predicted = model._survival_at(frame["risk"], np.array([in_training_unit])).iloc[:, 0]
