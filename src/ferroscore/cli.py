@@ -632,7 +632,8 @@ def build_parser() -> Parser:
     sens.set_defaults(func=cmd_drug_sensitivity)
 
     sig = sub.add_parser("signature", help="train a LASSO-Cox risk model and apply it to cohorts")
-    sig_sub = sig.add_subparsers(dest="action", parser_class=Parser)
+    sig_sub = sig.add_subparsers(dest="action", parser_class=Parser,
+                               help="train a model, or apply a saved one")
     train = sig_sub.add_parser("train", help="screen -> cross-validated LASSO Cox -> frozen "
                                              "model (JSON)")
     train.add_argument("expr", help="training expression: CSV/TSV(.gz) with genes or samples as "
