@@ -15,6 +15,7 @@ def test_the_notebooks_are_there():
         "01_quickstart",
         "02_single_cell",
         "03_drug_sensitivity",
+        "04_prognostic_signature",
         "05_subtypes",
     ]
 

@@ -428,6 +428,87 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def read_candidate_genes(items: list[str] | None) -> list[str] | None:
+    """``--genes``: catalogue names, GMT files (every gene of every set) or text files (genes
+    separated by white space), joined in order without repeats."""
+    from ferroscore import genesets
+
+    if not items:
+        return None
+    genes: list[str] = []
+    for item in items:
+        path = Path(item)
+        if item.endswith(".gmt") or path.is_file():
+            if not path.is_file():
+                raise FileNotFoundError(f"--genes: no such file: {item}")
+            found = ([g for s in genesets.read_gmt(item).values() for g in s.genes]
+                     if item.endswith(".gmt") else path.read_text().split())
+        else:
+            found = list(genesets.load(item).genes)  # unknown names list the catalogue
+        genes.extend(g for g in found if g not in genes)
+    if not genes:
+        raise ValueError("--genes: the files given hold no gene")
+    return genes
+
+
+def expression_frame(data: Any) -> pd.DataFrame:
+    """A table as read, or an AnnData as its samples x genes DataFrame."""
+    return data.to_df() if type(data).__name__ == "AnnData" else data
+
+
+def cmd_signature_train(args: argparse.Namespace) -> int:
+    from ferroscore import survival
+
+    genes = read_candidate_genes(args.genes)
+    expr = expression_frame(read_expression(args.expr))
+    clinical = read_table(args.clinical)
+    clinical.index = clinical.index.astype(str)
+    model = survival.RiskModel(genes=genes, alpha=args.alpha, folds=args.folds,
+                               measure=args.measure, lambda_rule=args.lambda_rule,
+                               screen_p=args.screen_p, standardize_new=args.standardize_new,
+                               min_coverage=args.min_coverage, seed=args.seed,
+                               n_jobs=args.jobs)
+    model.fit(expr, clinical, time=args.time, event=args.event, time_unit=args.time_unit,
+              join=args.join)
+    if args.bootstrap and model.genes_:
+        model.validate_internal(B=args.bootstrap, seed=args.seed)
+    model.to_json(args.output)
+    selection = model.training_["selection"]
+    print(f"{len(model.genes_)} genes selected from {selection['n_screened']} screened of "
+          f"{selection['n_candidates']} candidates ({args.measure}, lambda {args.lambda_rule})",
+          file=sys.stderr)
+    if model.genes_:
+        print(model.coefficients()[["coef", "weight", "hr_per_sd"]].round(4).to_string())
+    if model.optimism_ is not None:
+        table = model.optimism_
+        print(f"training performance, optimism-corrected by {table.attrs['B']} bootstrap "
+              f"resamples ({table.attrs['seconds']:.0f} s):")
+        print(table.round(3).to_string())
+    elif model.genes_:
+        print("training performance not shown: it is optimistic without --bootstrap B "
+              "(optimism-corrected values)", file=sys.stderr)
+    print(f"wrote {args.output}", file=sys.stderr)
+    return 0
+
+
+def cmd_signature_apply(args: argparse.Namespace) -> int:
+    from ferroscore import survival
+
+    model = survival.RiskModel.from_json(args.model)
+    overrides = {"min_coverage": args.min_coverage, "standardize_new": args.standardize_new}
+    model.set_params(**{k: v for k, v in overrides.items() if v is not None})
+    model._check_params()
+    scored = model.apply(expression_frame(read_expression(args.expr)))
+    write_table(scored.to_frame().rename_axis("sample"), args.output)
+    report = scored.report
+    print(f"{len(scored.risk)} samples scored with {len(report['found'])} of "
+          f"{report['n_genes']} model genes (weight coverage {report['weight_coverage']:.0%}, "
+          f"rule {report['rule']}); high / low at the training median {report['cutoff']:.4g}"
+          + (f"; wrote {args.output}" if args.output not in (None, "-") else ""),
+          file=sys.stderr)
+    return 0
+
+
 # ----------------------------------------------------------------------------------------------
 # Parser
 # ----------------------------------------------------------------------------------------------
@@ -583,6 +664,65 @@ def build_parser() -> Parser:
                       help="output folder")
     sens.set_defaults(func=cmd_drug_sensitivity)
 
+    sig = sub.add_parser("signature", help="train a LASSO-Cox risk model and apply it to cohorts")
+    sig_sub = sig.add_subparsers(dest="action", parser_class=Parser,
+                               help="train a model, or apply a saved one")
+    train = sig_sub.add_parser("train", help="screen -> cross-validated LASSO Cox -> frozen "
+                                             "model (JSON)")
+    train.add_argument("expr", help="training expression: CSV/TSV(.gz) with genes or samples as "
+                                    "rows, or .h5ad")
+    train.add_argument("clinical", help="clinical CSV/TSV, sample IDs in the first column")
+    train.add_argument("--time", required=True, help="survival time column (> 0)")
+    train.add_argument("--event", required=True, help="event column (1 = event, 0 = censored)")
+    train.add_argument("-o", "--output", required=True, help="model JSON to write")
+    train.add_argument("--genes", nargs="+", metavar="NAME|FILE",
+                       help="candidate genes: catalogue names, GMT files or text files of "
+                            "genes (default: every gene of expr)")
+    train.add_argument("--time-unit", default="months",
+                       choices=["days", "weeks", "months", "years"],
+                       help="unit of the times; AUC horizons are 1, 3 and 5 years "
+                            "(default: months)")
+    train.add_argument("--alpha", type=float, default=1.0,
+                       help="elastic-net mixing, 1 = LASSO (default: 1)")
+    train.add_argument("--folds", type=int, default=10,
+                       help="cross-validation folds, event-stratified (default: 10)")
+    train.add_argument("--measure", default="deviance", choices=["deviance", "C"],
+                       help="cross-validation measure (default: deviance, as glmnet)")
+    train.add_argument("--lambda-rule", default="min", choices=["min", "1se"],
+                       help="lambda.min or lambda.1se (default: min)")
+    train.add_argument("--screen-p", type=float, metavar="P",
+                       help="keep candidates with univariate Cox p < P first (default: no "
+                            "screen)")
+    train.add_argument("--standardize-new", default="within_cohort",
+                       choices=["within_cohort", "none"],
+                       help="how new cohorts are put on the model's scale: each model gene "
+                            "standardised within the cohort (default), or values used as they "
+                            "are (same platform as training)")
+    train.add_argument("--min-coverage", type=float, default=0.8, metavar="SHARE",
+                       help="refuse cohorts whose found genes carry less than this share of "
+                            "the model's weight (default: 0.8)")
+    train.add_argument("--bootstrap", type=int, default=100, metavar="B",
+                       help="bootstrap resamples for the optimism-corrected training "
+                            "performance, whole pipeline refitted (default: 100; 0: none)")
+    train.add_argument("--seed", type=int, default=0,
+                       help="seed of the folds and of the bootstrap (default: 0)")
+    train.add_argument("--jobs", type=int, metavar="N", help="threads (default: all cores)")
+    train.add_argument("--join", default="exact", choices=["exact", "inner"],
+                       help="exact: expr and clinical hold the same samples (default); inner: "
+                            "use the common samples (reported)")
+    train.set_defaults(func=cmd_signature_train)
+    apply_cmd = sig_sub.add_parser("apply", help="risk scores of a cohort from a saved model")
+    apply_cmd.add_argument("model", help="model JSON from 'ferroscore signature train'")
+    apply_cmd.add_argument("expr", help="expression to score: CSV/TSV(.gz) with genes or "
+                                        "samples as rows, or .h5ad")
+    apply_cmd.add_argument("-o", "--output",
+                           help="risk TSV (sample, risk, group); default: stdout")
+    apply_cmd.add_argument("--min-coverage", type=float, metavar="SHARE",
+                           help="override the model's minimum weight coverage")
+    apply_cmd.add_argument("--standardize-new", choices=["within_cohort", "none"],
+                           help="override the model's cross-platform rule")
+    apply_cmd.set_defaults(func=cmd_signature_apply)
+
     demo = sub.add_parser("demo", help="the main job on the bundled GSE1992 breast cancer cohort")
     demo.add_argument("-o", "--output", default="ferroscore_demo", help="output folder")
     demo.add_argument("--quiet", action="store_true", help="no summary on the terminal")
@@ -605,8 +745,10 @@ def main(argv: list[str] | None = None) -> int:
             args = build_parser().parse_args(argv)
             if not getattr(args, "command", None):
                 raise UsageError("ferroscore: a command is required (score, survival, drugs, "
-                                 "predict-response, drug-sensitivity, genesets, demo); see "
-                                 "ferroscore --help")
+                                 "predict-response, drug-sensitivity, signature, genesets, "
+                                 "demo); see ferroscore --help")
+            if args.command == "signature" and not getattr(args, "action", None):
+                raise UsageError("ferroscore signature: an action is required (train, apply)")
             return args.func(args)
     except UsageError as error:
         print(f"error: {error}", file=sys.stderr)

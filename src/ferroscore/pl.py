@@ -11,9 +11,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["axes_heatmap", "consensus_cdf", "consensus_delta_area", "consensus_heatmap",
-           "cutpoint_profile", "de_volcano", "drug_boxplot", "embedding", "forest", "km",
-           "score_violin", "subtype_scores", "volcano"]
+__all__ = ["axes_heatmap", "calibration", "coef_path", "consensus_cdf", "consensus_delta_area",
+           "consensus_heatmap", "cutpoint_profile", "cv_curve", "de_volcano", "drug_boxplot",
+           "embedding", "forest", "km", "risk_score", "score_violin", "subtype_scores",
+           "time_roc", "validation_forest", "volcano"]
 
 
 def _pyplot():
@@ -525,3 +526,236 @@ def subtype_scores(
     fig.tight_layout()
     _save(fig, save)
     return fig
+
+
+# -- risk models and their validation -------------------------------------------------------------
+
+
+def time_roc(
+    time: Any,
+    event: Any,
+    risk: Any,
+    horizons: Any = (1, 3, 5),
+    *,
+    time_unit: str = "months",
+    B: int = 0,
+    seed: int | None = 0,
+    ax: Any = None,
+    save: str | Path | None = None,
+):
+    """Time-dependent (cumulative/dynamic) ROC curves of a risk score at horizons in years
+    (:func:`ferroscore.survival.time_roc`), the AUC of each in the legend, with its percentile
+    bootstrap interval when ``B`` > 0 (:func:`ferroscore.survival.time_auc_ci`, ``B`` stated in
+    the title). A horizon without cases or controls is listed as having no curve."""
+    from ferroscore import survival
+
+    ax = _axes(ax, figsize=(5, 5))
+    intervals = (survival.time_auc_ci(time, event, risk, horizons, time_unit=time_unit, B=B,
+                                      seed=seed).set_index("years") if B else None)
+    for years in np.atleast_1d(horizons):
+        label = f"{years:g} year{'s' if years != 1 else ''}"
+        try:
+            curve = survival.time_roc(time, event, risk, years, time_unit=time_unit)
+        except ValueError:
+            ax.plot([], [], " ", label=f"{label}: no AUC (no case or no control)")
+            continue
+        text = f"{label}: AUC {curve.attrs['auc']:.3f}"
+        if intervals is not None:
+            row = intervals.loc[float(years)]
+            text += f" ({row['ci_lower']:.3f}-{row['ci_upper']:.3f})"
+        ax.plot(curve["fpr"], curve["tpr"], label=text)
+    ax.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.01)
+    ax.set_xlabel("1 - specificity (false-positive rate)")
+    ax.set_ylabel("sensitivity (true-positive rate)")
+    ax.set_title("time-dependent ROC" + (f" (95% bootstrap CI, B = {B})" if B else ""),
+                 fontsize=10)
+    ax.legend(fontsize=8, frameon=False, loc="lower right")
+    _save(ax.figure, save)
+    return ax
+
+
+def _risk_source(model: Any, expr: pd.DataFrame):
+    """Risk, cut and model genes from a fitted RiskModel."""
+    from ferroscore.survival import RiskModel
+
+    if not isinstance(model, RiskModel):
+        raise TypeError(f"expected a fitted ferroscore.survival.RiskModel, got "
+                        f"{type(model).__name__}")
+    return model.apply(expr), model.cutoff_, list(model.genes_)
+
+
+def risk_score(
+    model: Any,
+    expr: pd.DataFrame,
+    clinical: pd.DataFrame,
+    *,
+    time: str,
+    event: str,
+    max_genes: int = 30,
+    save: str | Path | None = None,
+):
+    """The risk-score plot of a signature paper: samples sorted by risk (top: the risk with
+    the high / low cut at the training median; middle: follow-up time and status; bottom: a
+    heatmap of the model genes, each standardised within the cohort). Returns the Figure."""
+    plt = _pyplot()
+    scored, cut, genes = _risk_source(model, expr)
+    risk = scored.risk
+    common = risk.index.astype(str).intersection(clinical.index.astype(str))
+    data = clinical.set_axis(clinical.index.astype(str)).loc[common, [time, event]].dropna()
+    risk = risk.set_axis(risk.index.astype(str)).loc[data.index].sort_values(kind="mergesort")
+    data = data.loc[risk.index]
+    used = scored.report["found"][:max_genes]
+    matrix = model._genes_axis(expr)
+    values = matrix.set_axis(matrix.columns.astype(str), axis=1).loc[
+        [scored.report["features"][g] for g in used], risk.index].to_numpy(dtype=float)
+    spread = values.std(axis=1, keepdims=True)
+    heat = (values - values.mean(axis=1, keepdims=True)) / np.where(spread > 0, spread, 1.0)
+    fig, axes = plt.subplots(3, 1, figsize=(8, 7 + 0.12 * len(used)), sharex=True,
+                             gridspec_kw={"height_ratios": [1, 1, max(1.2, 0.12 * len(used))]})
+    order = np.arange(len(risk))
+    high = (risk > cut).to_numpy()
+    axes[0].scatter(order[~high], risk[~high], s=8, color="tab:blue", label="low risk")
+    axes[0].scatter(order[high], risk[high], s=8, color="tab:red", label="high risk")
+    axes[0].axhline(cut, color="grey", linestyle="--", linewidth=1)
+    axes[0].set_ylabel("risk score")
+    axes[0].legend(fontsize=8, frameon=False)
+    dead = data[event].to_numpy(dtype=float) == 1
+    axes[1].scatter(order[~dead], data[time][~dead], s=8, color="tab:blue", label="censored")
+    axes[1].scatter(order[dead], data[time][dead], s=8, color="tab:red", label="event")
+    axes[1].set_ylabel(time)
+    axes[1].legend(fontsize=8, frameon=False)
+    image = axes[2].imshow(heat, aspect="auto", cmap="RdBu_r", vmin=-2.5, vmax=2.5,
+                           interpolation="nearest")
+    axes[2].set_yticks(range(len(used)))
+    axes[2].set_yticklabels(used, fontsize=7)
+    axes[2].set_xlabel("samples, sorted by risk score")
+    for ax in axes[:2]:
+        ax.axvline((~high).sum() - 0.5, color="grey", linestyle=":", linewidth=1)
+    fig.colorbar(image, ax=axes[2], label="z-score", fraction=0.03, pad=0.01)
+    _save(fig, save)
+    return fig
+
+
+def _cv_source(model_or_cv: Any):
+    cv = getattr(model_or_cv, "cv_", model_or_cv)
+    if cv is None or not hasattr(cv, "cvm"):
+        raise ValueError("no cross-validation to plot: give a RiskModel fitted in this session "
+                         "(a model loaded from JSON keeps no path) or a cv_coxnet result")
+    return cv
+
+
+def _mark_lambdas(ax, cv) -> None:
+    for lam, name, style in ((cv.lambda_min, "lambda.min", "--"),
+                             (cv.lambda_1se, "lambda.1se", ":")):
+        ax.axvline(np.log(lam), color="grey", linestyle=style, linewidth=1,
+                   label=f"{name} = {lam:.3g} ({cv.nzero[np.flatnonzero(cv.lambdas == lam)[0]]}"
+                         " genes)")
+
+
+def coef_path(model_or_cv: Any, *, label_top: int = 10, ax: Any = None,
+              save: str | Path | None = None):
+    """Coefficient paths of the LASSO / elastic-net Cox fit (glmnet's ``plot(fit,
+    xvar="lambda")``): each gene's coefficient against log(lambda), with lambda.min and
+    lambda.1se marked and the genes of the model labelled. For a RiskModel fitted in this
+    session the coefficients are per training SD (comparable across genes); for a bare
+    ``cv_coxnet`` result, on the original scale (as glmnet)."""
+    cv = _cv_source(model_or_cv)
+    path = cv.path
+    coef = path.coef
+    data = getattr(model_or_cv, "_training_data", None)
+    if data is not None:
+        columns = [data.genes.index(g) for g in coef.index]
+        coef = coef.mul(data.x[:, columns].std(axis=0), axis=0)
+    ax = _axes(ax, figsize=(7, 4.5))
+    log_lambda = np.log(path.lambdas)
+    active = coef.loc[(coef != 0).any(axis=1)]
+    for _, values in active.iterrows():
+        ax.plot(log_lambda, values.to_numpy(), linewidth=1)
+    chosen = getattr(model_or_cv, "coef_", cv.coef_min)
+    chosen = chosen[chosen != 0].abs().sort_values(ascending=False)
+    for gene in chosen.index[:label_top]:
+        ax.annotate(str(gene), (log_lambda[-1], coef.loc[gene].iat[-1]), fontsize=7,
+                    xytext=(3, 0), textcoords="offset points", va="center")
+    _mark_lambdas(ax, cv)
+    ax.axhline(0, color="black", linewidth=0.5)
+    ax.set_xlabel("log(lambda)")
+    ax.set_ylabel("coefficient per SD" if data is not None else "coefficient")
+    ax.legend(fontsize=8, frameon=False)
+    top = ax.secondary_xaxis("top")
+    ticks = np.linspace(0, len(log_lambda) - 1, min(6, len(log_lambda))).astype(int)
+    top.set_xticks(log_lambda[ticks])
+    top.set_xticklabels([str(path.df[i]) for i in ticks])
+    top.set_xlabel("genes in the model")
+    _save(ax.figure, save)
+    return ax
+
+
+def cv_curve(model_or_cv: Any, *, ax: Any = None, save: str | Path | None = None):
+    """The cross-validation curve (glmnet's ``plot(cv.glmnet)``): the cross-validated
+    measure +- one standard error against log(lambda), with lambda.min and lambda.1se."""
+    cv = _cv_source(model_or_cv)
+    ax = _axes(ax, figsize=(7, 4.5))
+    log_lambda = np.log(cv.lambdas)
+    ax.errorbar(log_lambda, cv.cvm, yerr=cv.cvsd, fmt="o", color="tab:red", ecolor="grey",
+                markersize=3, capsize=1.5, elinewidth=0.8)
+    _mark_lambdas(ax, cv)
+    ax.set_xlabel("log(lambda)")
+    ax.set_ylabel("cross-validated partial-likelihood deviance" if cv.measure == "deviance"
+                  else "cross-validated Harrell's C")
+    ax.legend(fontsize=8, frameon=False)
+    top = ax.secondary_xaxis("top")
+    ticks = np.linspace(0, len(log_lambda) - 1, min(6, len(log_lambda))).astype(int)
+    top.set_xticks(log_lambda[ticks])
+    top.set_xticklabels([str(cv.nzero[i]) for i in ticks])
+    top.set_xlabel("genes in the model")
+    _save(ax.figure, save)
+    return ax
+
+
+def calibration(table: pd.DataFrame, *, ax: Any = None, save: str | Path | None = None):
+    """Calibration at a horizon (:func:`ferroscore.survival.calibration`): mean predicted
+    survival against Kaplan-Meier observed survival (with its 95% interval) per risk group,
+    and the diagonal of perfect calibration."""
+    ax = _axes(ax, figsize=(5, 5))
+    observed = table["observed"].to_numpy(dtype=float)
+    errors = np.vstack([observed - table["observed_lower"].to_numpy(dtype=float),
+                        table["observed_upper"].to_numpy(dtype=float) - observed])
+    ax.errorbar(table["predicted"], observed, yerr=errors, fmt="o", color="tab:red",
+                ecolor="grey", capsize=3)
+    for row in table.itertuples(index=False):
+        ax.annotate(f"{row.group} (n={row.n})", (row.predicted, row.observed), fontsize=8,
+                    xytext=(4, 4), textcoords="offset points")
+    ax.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1)
+    ax.set_xlim(0, 1.02)
+    ax.set_ylim(0, 1.02)
+    horizon = table.attrs.get("horizon")
+    ax.set_xlabel(f"predicted survival at {horizon:g} years" if horizon else
+                  "predicted survival")
+    ax.set_ylabel("observed survival (Kaplan-Meier)")
+    ax.set_title(f"calibration, {len(table)} risk groups", fontsize=10)
+    _save(ax.figure, save)
+    return ax
+
+
+def validation_forest(validation: Any, *, ax: Any = None, save: str | Path | None = None):
+    """Multi-cohort forest plot of :func:`ferroscore.survival.validate`: each cohort's hazard
+    ratio per SD (labelled with n, events and C), and the pooled random-effects estimate with
+    its prediction interval; with a single cohort, its hazard ratio alone."""
+    from dataclasses import replace
+
+    table = validation.table
+    labels = [f"{r.cohort} (n={r.n}, {r.n_events} events, C={r.C:.2f})"
+              for r in table.itertuples(index=False)]
+    if validation.meta is None:
+        frame = pd.DataFrame({"term": labels, "hr": table["hr_per_sd"],
+                              "hr_lower": table["hr_lower"], "hr_upper": table["hr_upper"],
+                              "n": table["n"], "p": table["p"]})
+        ax = forest(frame, title="hazard ratio per SD of the score (one cohort)", ax=ax)
+    else:
+        meta = replace(validation.meta, studies=validation.meta.studies.set_axis(labels))
+        ax = _forest_meta(meta, exponentiate=True, title=None, ax=ax)
+        ax.set_xlabel("hazard ratio per SD of the score (log scale)")
+    _save(ax.figure, save)
+    return ax

@@ -18,13 +18,23 @@ Engines for building and pooling prognostic signatures:
 - :func:`meta_analysis`: fixed- and random-effects pooling across cohorts, as metafor's
   ``rma`` (FE, DL, REML, PM, HE, SJ, Knapp-Hartung).
 
+Risk models and their validation:
+
+- :class:`RiskModel`: screen -> cross-validated coxnet -> frozen coefficients, applied to new
+  cohorts by a stated cross-platform rule, saved as JSON; ``validate_internal`` (Harrell's
+  bootstrap optimism with the whole pipeline refitted).
+- :func:`validate`: the frozen model (or a fixed score) on external cohorts, with the
+  meta-analysis of the per-cohort hazard ratios; :func:`calibration` at a horizon.
+- :func:`time_auc_ci` (AUC at horizons in years with bootstrap intervals), :func:`time_roc`.
+
 Times must be positive and finite; events 0/1 (booleans accepted). Higher risk scores mean
 shorter survival throughout.
 
 One module per job: ``cox`` (Cox models, ``cox.zph``), ``km`` (Kaplan-Meier, log-rank),
 ``cutpoint`` (maxstat, ``split``), ``metrics`` (concordance, time-dependent AUC), ``analyze``
 (the workflow), ``screen``, ``coxnet`` (with ``_breslow``, the Breslow likelihood, and
-``_coxnet_solver``, its compiled solver), ``cv`` and ``meta``; ``_validation`` holds the shared
+``_coxnet_solver``, its compiled solver), ``cv``, ``meta``, ``risk_model``, ``optimism``,
+``validate`` and ``calibration``; ``_validation`` holds the shared
 input checks, including the rule that pandas inputs are paired by index.
 """
 
@@ -33,6 +43,7 @@ input checks, including the rule that pandas inputs are paired by index.
 # ruff: noqa: F401
 from ferroscore.survival._validation import _as_array, check_survival
 from ferroscore.survival.analyze import SurvivalAnalysis, _score_columns, analyze
+from ferroscore.survival.calibration import calibration
 from ferroscore.survival.cox import (
     COX_COLUMNS,
     _convergence_message,
@@ -58,8 +69,18 @@ from ferroscore.survival.cutpoint import (
 from ferroscore.survival.cv import CVCoxnetResult, cv_coxnet, fold_ids
 from ferroscore.survival.km import KMResult, LogrankResult, _groups, _km_curve, km, logrank
 from ferroscore.survival.meta import MetaAnalysis, meta_analysis
-from ferroscore.survival.metrics import _censoring_km, _ipcw, concordance, time_auc
+from ferroscore.survival.metrics import (
+    _censoring_km,
+    _ipcw,
+    concordance,
+    horizon_times,
+    time_auc,
+    time_auc_ci,
+    time_roc,
+)
+from ferroscore.survival.risk_model import RiskModel, RiskScores
 from ferroscore.survival.screen import screen
+from ferroscore.survival.validate import Validation, validate
 
 __all__ = [
     "CVCoxnetResult",
@@ -68,14 +89,19 @@ __all__ = [
     "KMResult",
     "LogrankResult",
     "MetaAnalysis",
+    "RiskModel",
+    "RiskScores",
     "SurvivalAnalysis",
+    "Validation",
     "analyze",
+    "calibration",
     "concordance",
     "cox",
     "coxnet",
     "cutpoint",
     "cv_coxnet",
     "fold_ids",
+    "horizon_times",
     "km",
     "logrank",
     "meta_analysis",
@@ -83,4 +109,7 @@ __all__ = [
     "screen",
     "split",
     "time_auc",
+    "time_auc_ci",
+    "time_roc",
+    "validate",
 ]
