@@ -239,6 +239,11 @@ def _check_demo_content(html: str, folder) -> None:
     assert axes.loc["iron_import", "direction"] == "pro-ferroptotic axis"
     summary = pd.read_csv(folder / "survival_summary.tsv", sep="\t")
     assert set(summary["method"]) == {"singscore", "ssgsea", "gsva"}
+    assert "Time-dependent AUC of each score as a risk marker, 95% percentile-bootstrap" in text
+    auc = pd.read_csv(folder / "time_auc.tsv", sep="\t")
+    assert len(auc) == len(summary) * 3 and set(auc["horizon"]) == {"1y", "3y", "5y"}
+    assert ((auc["ci_lower"] <= auc["auc"]) & (auc["auc"] <= auc["ci_upper"])).all()
+    assert {"auc_3y", "auc_3y_lower", "auc_3y_upper"} <= set(summary.columns)
     sensitivity = pd.read_csv(folder / "method_sensitivity.tsv", sep="\t").set_index("score")
     assert sensitivity.loc["fpi", "flips"] and not sensitivity.loc["ferroptosis_core", "flips"]
     coverage = pd.read_csv(folder / "coverage.tsv", sep="\t", keep_default_na=False)

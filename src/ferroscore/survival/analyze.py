@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ferroscore.significance import benjamini_hochberg
@@ -16,7 +17,7 @@ from ferroscore.survival._validation import check_survival
 from ferroscore.survival.cox import cox
 from ferroscore.survival.cutpoint import CutpointResult, cutpoint, split
 from ferroscore.survival.km import KMResult, km
-from ferroscore.survival.metrics import concordance
+from ferroscore.survival.metrics import concordance, horizon_times, time_auc_ci
 from ferroscore.tables import align_samples
 
 TABLE_COLUMNS = [
@@ -26,6 +27,8 @@ TABLE_COLUMNS = [
     "p_logrank_median", "q_logrank_median", "cut", "cut_statistic", "p_cut", "p_cut_raw",
     "q_cut", "n_low_cut", "n_high_cut", "concordance",
 ]
+AUC_COLUMNS = ["score", "method", "horizon", "years", "time", "auc", "ci_lower", "ci_upper",
+               "n_cases", "n_controls", "n_boot", "note"]
 Q_VALUES = (("p_cox", "q_cox"), ("p_cox_multi", "q_cox_multi"),
             ("p_logrank_median", "q_logrank_median"), ("p_cut", "q_cut"))
 
@@ -54,6 +57,10 @@ class SurvivalAnalysis:
     scores
         Method -> :class:`~ferroscore.ScoreResult` the analysis used (empty for plain score
         tables).
+    time_auc
+        One row per score column, method and horizon: time-dependent AUC of the score as a
+        risk marker with its bootstrap CI (:func:`~ferroscore.survival.time_auc_ci`); empty
+        when ``analyze`` was not given ``time_unit``.
     """
 
     table: pd.DataFrame
@@ -65,6 +72,7 @@ class SurvivalAnalysis:
     method_sensitivity: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=interpret.SENSITIVITY_COLUMNS))
     scores: dict = field(default_factory=dict, repr=False)
+    time_auc: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
 
     def __repr__(self) -> str:
         table = self.table
@@ -221,6 +229,10 @@ def analyze(
     p_method: str = "lau94",
     join: str = "exact",
     score_options: Mapping[str, Any] | None = None,
+    time_unit: str | None = None,
+    auc_horizons: Sequence[float] = (1, 3, 5),
+    auc_bootstrap: int = 200,
+    seed: int = 0,
 ) -> SurvivalAnalysis:
     """Relate every score column to survival in one call, optionally with several scoring
     methods.
@@ -259,6 +271,13 @@ def analyze(
         is known: the directions recorded by :func:`ferroscore.score` (``"signed"``,
         ``"pro-ferroptotic axis"``, ``"anti-ferroptotic axis"``, ``"unsigned"``), else the
         catalogue set of the column's name, else ``"unknown"``.
+    time_unit
+        Unit of the ``time`` column (``"days"``, ``"weeks"``, ``"months"``, ``"years"``).
+        Given, every score also gets its time-dependent AUC at ``auc_horizons`` (years), the
+        score taken as a risk marker (AUC < 0.5: higher score, longer survival), with a
+        percentile-bootstrap CI from ``auc_bootstrap`` resamples seeded by ``seed``
+        (:func:`~ferroscore.survival.time_auc_ci`). Not given, there is no AUC (the unit is
+        never guessed).
 
     Warns
     -----
@@ -277,7 +296,9 @@ def analyze(
         ``hr_multi_upper``, ``p_cox_multi``, ``q_cox_multi``, ``p_logrank_median``,
         ``q_logrank_median``, ``cut``, ``cut_statistic``, ``p_cut`` (adjusted), ``p_cut_raw``
         (unadjusted, for reference), ``q_cut``, ``n_low_cut``, ``n_high_cut``,
-        ``concordance``. ``.method_sensitivity`` and ``.conclusion()`` interpret it.
+        ``concordance``; with ``time_unit``, ``auc_<h>``, ``auc_<h>_lower`` and
+        ``auc_<h>_upper`` per horizon (e.g. ``auc_3y``; the tidy table is ``.time_auc``).
+        ``.method_sensitivity`` and ``.conclusion()`` interpret it.
 
     Examples
     --------
@@ -294,6 +315,7 @@ def analyze(
         raise KeyError(f"columns not in the clinical data: {missing}; available: "
                        f"{list(clinical.columns)}")
     overrides = _check_directions(directions)
+    auc = _auc_options(time_unit, auc_horizons, auc_bootstrap, seed)
     inputs = _scored_inputs(data, sets, methods, score_options)
     if len(inputs) == 1 and inputs[0].method is None and _looks_like_expression(
             inputs[0].frame, clinical):
@@ -302,7 +324,7 @@ def analyze(
                          "to score it, or transpose the score table")
     method_names = [s.method for s in inputs]
     several = len(inputs) > 1
-    rows, uni, multi, kms, cuts = [], {}, {}, {}, {}
+    rows, uni, multi, kms, cuts, aucs = [], {}, {}, {}, {}, []
     dropped = 0
     for scored in inputs:
         frame, aligned, dropped = align_samples(scored.frame, clinical, join=join,
@@ -315,6 +337,10 @@ def analyze(
                    "n_genes_found": found, "n_genes_requested": requested}
             row.update(_fit_one(frame[column], aligned, time, event, covariates, minprop,
                                 p_method, key, uni, multi, kms, cuts))
+            if auc is not None:
+                horizons = _time_auc(frame[column], aligned, time, event, auc)
+                aucs.append(horizons.assign(score=column, method=scored.method))
+                row.update(_auc_columns(horizons))
             rows.append(row)
     table = pd.DataFrame(rows)
     for column in ("n_genes_found", "n_genes_requested"):
@@ -324,14 +350,45 @@ def analyze(
             table[q_col] = pd.concat(
                 [pd.Series(benjamini_hochberg(g[p_col].to_numpy()), index=g.index)
                  for _, g in table.groupby("method", sort=False, dropna=False)])
-    table = table[[c for c in TABLE_COLUMNS if c in table.columns]]
+    table = table[[c for c in TABLE_COLUMNS if c in table.columns]
+                  + [c for c in table.columns if c.startswith("auc_")]]
     sensitivity = interpret.method_sensitivity(table)
     _warn(table, sensitivity)
     params = {"time": time, "event": event, "covariates": covariates, "minprop": minprop,
               "p_method": p_method, "join": join, "n_dropped_join": dropped,
-              "methods": method_names, "platform": _platform(platform, data, inputs)}
+              "methods": method_names, "platform": _platform(platform, data, inputs),
+              "time_unit": time_unit, "time_auc": auc}
     results = {s.method: s.result for s in inputs if s.result is not None}
-    return SurvivalAnalysis(table, uni, multi, kms, cuts, params, sensitivity, results)
+    time_aucs = (pd.concat(aucs, ignore_index=True)[AUC_COLUMNS] if aucs
+                 else pd.DataFrame(columns=AUC_COLUMNS))
+    return SurvivalAnalysis(table, uni, multi, kms, cuts, params, sensitivity, results,
+                            time_aucs)
+
+
+def _auc_options(time_unit: str | None, horizons: Sequence[float], bootstrap: int,
+                 seed: int) -> dict | None:
+    """The time-dependent AUC settings, checked before any model is fitted (None: no AUC)."""
+    if time_unit is None:
+        return None
+    horizon_times(horizons, time_unit)  # checks the unit and the horizons
+    return {"time_unit": time_unit, "horizons": [float(h) for h in np.atleast_1d(horizons)],
+            "B": bootstrap, "seed": seed}
+
+
+def _time_auc(score: pd.Series, clinical: pd.DataFrame, time: str, event: str,
+              options: dict) -> pd.DataFrame:
+    """Time-dependent AUC with CIs of one score, on the samples with score and survival."""
+    data = clinical[[time, event]].assign(__score=score.to_numpy()).dropna()
+    return time_auc_ci(data[time], data[event], data["__score"], options["horizons"],
+                       time_unit=options["time_unit"], B=options["B"], seed=options["seed"])
+
+
+def _auc_columns(horizons: pd.DataFrame) -> dict:
+    out = {}
+    for row in horizons.itertuples(index=False):
+        out.update({f"auc_{row.horizon}": row.auc, f"auc_{row.horizon}_lower": row.ci_lower,
+                    f"auc_{row.horizon}_upper": row.ci_upper})
+    return out
 
 
 def _fit_one(score: pd.Series, clinical: pd.DataFrame, time: str, event: str,
