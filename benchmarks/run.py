@@ -18,7 +18,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks import bench_bulk, bench_drugs, bench_singlecell, bench_workflow  # noqa: E402
+from benchmarks import (  # noqa: E402
+    bench_bulk,
+    bench_drugs,
+    bench_singlecell,
+    bench_survival,
+    bench_workflow,
+)
 from ferroscore.scoring import versions  # noqa: E402
 
 
@@ -26,7 +32,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes")
     parser.add_argument("--no-peers", action="store_true", help="skip the peer tools")
-    parser.add_argument("--only", choices=["bulk", "singlecell", "drugs", "workflow"],
+    parser.add_argument("--only", choices=["bulk", "singlecell", "drugs", "workflow", "survival"],
                         help="run one benchmark")
     args = parser.parse_args()
     print(f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, python "
@@ -41,6 +47,8 @@ def main() -> None:
         results["drugs"] = bench_drugs.main(quick=args.quick)
     if args.only in (None, "workflow"):
         results["workflow"] = bench_workflow.main(quick=args.quick, peers=not args.no_peers)
+    if args.only in (None, "survival"):
+        results["survival"] = bench_survival.main(quick=args.quick, peers=not args.no_peers)
     out = ROOT / "benchmarks" / "results"
     out.mkdir(parents=True, exist_ok=True)
     (out / "latest.json").write_text(json.dumps(results, indent=2) + "\n")

@@ -1,19 +1,10 @@
-"""Tolerances of the conformance tests, read from ``tests/agreement.toml`` (one source for the
-tests and the documentation)."""
+"""Tolerances of the conformance tests, read from the package's ``data/agreement.toml`` (one
+source for the tests, the README and the reports ferroscore writes)."""
 
 from __future__ import annotations
 
-import tomllib
-from pathlib import Path
+from ferroscore._agreement import REGISTRY_NAME, registry, tolerance
 
-REGISTRY_PATH = Path(__file__).resolve().parent / "agreement.toml"
-REGISTRY: dict[str, dict] = tomllib.loads(REGISTRY_PATH.read_text())
+REGISTRY: dict[str, dict] = registry()
 
-
-def tolerance(key: str) -> float:
-    """The asserted bound of comparison ``key`` (KeyError names the known keys)."""
-    try:
-        return float(REGISTRY[key]["tolerance"])
-    except KeyError:
-        raise KeyError(f"no agreement entry {key!r} in {REGISTRY_PATH.name}; known: "
-                       f"{sorted(REGISTRY)}") from None
+__all__ = ["REGISTRY", "REGISTRY_NAME", "tolerance"]

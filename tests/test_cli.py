@@ -186,10 +186,10 @@ def test_demo_report(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "HR/SD (95% CI)" in done.stdout and "report:" in done.stdout
     html = (tmp_path / "demo" / "report.html").read_text()
-    for anchor in ("data", "coverage", "scores", "survival", "axes", "provenance"):
+    for anchor in ("data", "coverage", "scores", "survival", "axes", "drugs", "provenance"):
         assert f'id="{anchor}"' in html, anchor
     images = re.findall(r'src="data:image/png;base64,([^"]+)"', html)
-    assert len(images) == 8
+    assert len(images) == 9
     import matplotlib.image as mpimg
 
     for encoded in images:
@@ -199,5 +199,6 @@ def test_demo_report(tmp_path):
         image = mpimg.imread(png)
         assert image[..., :3].std() > 0.05, png.name
     assert "adjusted p (lau94)" in html or "adjusted p" in html
-    for table in ("scores.tsv", "survival_summary.tsv", "axes_summary.tsv", "coverage.tsv"):
+    for table in ("scores.tsv", "survival_summary.tsv", "axes_summary.tsv", "coverage.tsv",
+                  "drug_sensitivity.tsv"):
         assert not pd.read_csv(tmp_path / "demo" / table, sep="\t").empty

@@ -56,8 +56,15 @@ def test_scale_within_each_cohort(two_cohorts):
     assert fs.pp.scale(merged.expression, merged.batch, max_value=1.0).abs().max().max() <= 1.0
 
 
-def test_combat_is_the_drugs_combat(two_cohorts):
-    assert fs.pp.combat is fs.drugs.combat
+def test_drugs_combat_is_a_deprecated_alias_of_pp_combat(two_cohorts):
+    first, second = two_cohorts
+    merged = fs.pp.merge_cohorts({"a": first.iloc[5:], "b": second}, match="exact")
+    with pytest.warns(DeprecationWarning, match="fs.pp.combat"):
+        old = fs.drugs.combat(merged.expression, merged.batch)
+    pd.testing.assert_frame_equal(old, fs.pp.combat(merged.expression, merged.batch))
+
+
+def test_combat_removes_a_cohort_shift(two_cohorts):
     first, second = two_cohorts
     merged = fs.pp.merge_cohorts({"a": first.iloc[5:], "b": second}, match="exact")
     adjusted = fs.pp.combat(merged.expression, merged.batch)

@@ -2,7 +2,7 @@
 hclust/cutree and cluster::pam, its definitions, and fs.subtypes.compare.
 
 Subsampling uses numpy's generator, not R's, so the consensus matrices agree statistically:
-the tolerances in tests/agreement.toml were measured across seeds (see the README).
+the tolerances in src/ferroscore/data/agreement.toml were measured across seeds (see the README).
 """
 
 from __future__ import annotations

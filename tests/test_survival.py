@@ -11,6 +11,7 @@ import pytest
 import ferroscore as fs
 from ferroscore import survival as sv
 
+from .agreement import tolerance
 from .conftest import DATA
 
 REF = json.loads((DATA / "gse1992" / "survival_reference.json").read_text())
@@ -34,18 +35,17 @@ def test_cox_univariate(data):
     for ours, theirs in (("coef", "coef"), ("hr", "hr"), ("se", "se"), ("z", "z"),
                          ("p", "p_wald"), ("hr_lower", "hr_lower95"),
                          ("hr_upper", "hr_upper95")):
-        assert rel(row[ours], ref[theirs]) <= 1e-6, ours
-    assert rel(table.attrs["p_lrt"], ref["p_lrt"]) <= 1e-6
-    assert rel(table.attrs["p_score"], ref["p_score"]) <= 1e-6
-    assert rel(table.attrs["concordance"], ref["concordance"]) <= 1e-6
+        assert rel(row[ours], ref[theirs]) <= tolerance("cox_univariate"), ours
+    for key in ("p_lrt", "p_score", "concordance"):
+        assert rel(table.attrs[key], ref[key]) <= tolerance("cox_tests"), key
     assert (table.attrs["n"], table.attrs["n_events"], row["term"]) == (119, int(
         data["event"].sum()), "score")
 
 
 def test_cox_per_sd(data):
     table = sv.cox(data, "time", "event", "score", per_sd=True)
-    assert rel(table["hr"].iat[0], REF["cox_per_sd"]["hr"]) <= 1e-6
-    assert rel(table["p"].iat[0], REF["cox_per_sd"]["p_wald"]) <= 1e-6
+    assert rel(table["hr"].iat[0], REF["cox_per_sd"]["hr"]) <= tolerance("cox_per_sd")
+    assert rel(table["p"].iat[0], REF["cox_per_sd"]["p_wald"]) <= tolerance("cox_per_sd")
     assert table.attrs["scales"]["score"] == pytest.approx(data["score"].std())
 
 
@@ -53,17 +53,16 @@ def test_cox_multivariable(data):
     table = sv.cox(data, "time", "event", COVARIATES)
     ref = REF["cox_multivariable"]
     assert table["term"].tolist() == ref["terms"]
-    assert rel(table["coef"], ref["coef"]) <= 1e-6
-    assert rel(table["hr"], ref["hr"]) <= 1e-6
-    assert rel(table["p"], ref["p_wald"]) <= 1e-6
+    for ours, theirs in (("coef", "coef"), ("hr", "hr"), ("p", "p_wald")):
+        assert rel(table[ours], ref[theirs]) <= tolerance("cox_multivariable"), ours
 
 
 def test_ph_test_matches_cox_zph_km(data):
     table = sv.ph_test(data, "time", "event", COVARIATES)
     ref = REF["ph_test_km"]
     assert table.index.tolist() == ref["terms"]
-    np.testing.assert_allclose(table["chisq"], ref["chisq"], rtol=0, atol=1e-4)
-    np.testing.assert_allclose(table["p"], ref["p"], rtol=0, atol=1e-4)
+    np.testing.assert_allclose(table["chisq"], ref["chisq"], rtol=0, atol=tolerance("ph_test_km"))
+    np.testing.assert_allclose(table["p"], ref["p"], rtol=0, atol=tolerance("ph_test_km"))
     assert table["df"].tolist() == [1, 1, 1, 1, 1, 5]
 
 
@@ -71,8 +70,8 @@ def test_logrank_median_split(data):
     groups = sv.split(data["score"], "median")
     assert (groups == "high").sum() == REF["logrank_median"]["n_high"]
     test = sv.logrank(data["time"], data["event"], groups)
-    assert rel(test.statistic, REF["logrank_median"]["chisq"]) <= 1e-6
-    assert rel(test.p_value, REF["logrank_median"]["p"]) <= 1e-6
+    assert rel(test.statistic, REF["logrank_median"]["chisq"]) <= tolerance("logrank_median")
+    assert rel(test.p_value, REF["logrank_median"]["p"]) <= tolerance("logrank_median")
     assert test.df == 1
 
 
@@ -83,27 +82,27 @@ def test_logrank_matches_lifelines_for_three_groups(data):
     ours = sv.logrank(data["time"], data["event"], groups)
     theirs = multivariate_logrank_test(data["time"], groups, data["event"])
     assert ours.df == 2
-    assert ours.statistic == pytest.approx(theirs.test_statistic, rel=1e-10)
+    assert rel(ours.statistic, theirs.test_statistic) <= tolerance("logrank_three_groups")
 
 
-@pytest.mark.parametrize(("method", "key", "tolerance"), [
+@pytest.mark.parametrize(("method", "key", "p_key"), [
     ("none", "maxstat_none", None),
-    ("lau92", "maxstat_Lau92", 1e-6),
-    ("lau94", "maxstat_Lau94", 1e-6),
-    ("exact_gauss", "maxstat_exactGauss", 0.01),
-    ("permutation", "maxstat_condMC_B20000", 0.01),
+    ("lau92", "maxstat_Lau92", "maxstat_p_lau"),
+    ("lau94", "maxstat_Lau94", "maxstat_p_lau"),
+    ("exact_gauss", "maxstat_exactGauss", "maxstat_p_exact_gauss"),
+    ("permutation", "maxstat_condMC_B20000", "maxstat_p_permutation"),
 ])
-def test_maxstat(data, method, key, tolerance):
+def test_maxstat(data, method, key, p_key):
     cut = sv.cutpoint(data["score"], data["time"], data["event"], p_method=method)
     ref = REF[key]
     assert cut.value == ref["cutpoint"]  # the same sample value, exactly
-    assert rel(cut.statistic, ref["statistic"]) <= 1e-6
-    if tolerance is None:
+    assert rel(cut.statistic, ref["statistic"]) <= tolerance("maxstat_statistic")
+    if p_key is None:
         assert np.isnan(cut.p_value)
-    elif tolerance < 1e-3:
-        assert rel(cut.p_value, ref["p"]) <= tolerance
-    else:
-        assert abs(cut.p_value - ref["p"]) <= tolerance
+    elif p_key == "maxstat_p_lau":
+        assert rel(cut.p_value, ref["p"]) <= tolerance(p_key)
+    else:  # the reference itself is a Monte Carlo / quasi-Monte Carlo estimate
+        assert abs(cut.p_value - ref["p"]) <= tolerance(p_key)
     assert cut.n_low == int((data["score"] <= cut.value).sum())
     assert cut.p_raw < 0.05 < REF["maxstat_Lau94"]["p"]  # the classic error, made visible
 
@@ -144,12 +143,12 @@ def test_km_tables_and_medians(data):
     assert (table["lower"] <= table["survival"]).all() and (table["survival"] <= table[
         "upper"]).all()
     assert result.medians.loc["high", "n"] == 59
-    assert result.logrank.p_value == pytest.approx(REF["logrank_median"]["p"], rel=1e-6)
+    assert rel(result.logrank.p_value, REF["logrank_median"]["p"]) <= tolerance("logrank_median")
 
 
 def test_concordance_harrell_and_uno(data):
     c = sv.concordance(data["time"], data["event"], data["score"])
-    assert c == pytest.approx(REF["cox_univariate"]["concordance"], rel=1e-9)
+    assert rel(c, REF["cox_univariate"]["concordance"]) <= tolerance("concordance_harrell")
     uno = sv.concordance(data["time"], data["event"], data["score"], method="uno", tau=60)
     assert 0 < uno < 1
 
@@ -161,11 +160,12 @@ def test_uno_c_and_time_auc_match_scikit_survival(data):
     times = np.array([24.0, 48.0, 72.0])
     theirs_auc, theirs_mean = metrics.cumulative_dynamic_auc(y, y, data["score"], times)
     ours = sv.time_auc(data["time"], data["event"], data["score"], times)
-    np.testing.assert_allclose(ours["auc"], theirs_auc, rtol=1e-10)
-    assert ours.attrs["mean_auc"] == pytest.approx(theirs_mean, rel=1e-10)
+    bound = tolerance("time_auc_uno_sksurv")
+    np.testing.assert_allclose(ours["auc"], theirs_auc, rtol=bound)
+    assert rel(ours.attrs["mean_auc"], theirs_mean) <= bound
     theirs_c = metrics.concordance_index_ipcw(y, y, data["score"], tau=72.0)[0]
     ours_c = sv.concordance(data["time"], data["event"], data["score"], method="uno", tau=72.0)
-    assert ours_c == pytest.approx(theirs_c, rel=1e-10)
+    assert rel(ours_c, theirs_c) <= bound
 
 
 # -- bad input ----------------------------------------------------------------------------------
@@ -296,7 +296,7 @@ def test_stratified_cox_matches_lifelines_and_changes_the_fit(data):
     reference = CoxPHFitter(strata=["er_positive"]).fit(
         data[["time", "event", "score", "age", "er_positive"]], "time", "event",
         fit_options={"precision": 1e-12})
-    np.testing.assert_allclose(table["coef"], reference.params_.to_numpy(), rtol=1e-8)
+    assert rel(table["coef"], reference.params_.to_numpy()) <= tolerance("cox_stratified_lifelines")
     assert table.attrs["strata"] == ["er_positive"]
     assert 0 < table.attrs["p_score"] < 1
     unstratified = sv.cox(data, "time", "event", ["score", "age"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import traceback
 import warnings
@@ -19,11 +20,11 @@ import pandas as pd
 
 from ferroscore._interface import command_line
 from ferroscore._version import __version__
+from ferroscore.methods import METHODS
 from ferroscore.result import set_names
 from ferroscore.tables import read_table
 
-METHOD_CHOICES = ["singscore", "ssgsea", "gsva", "zscore", "plage", "ucell", "aucell", "mean",
-                  "wsum"]
+METHOD_CHOICES = list(METHODS)
 
 DATA_ERRORS = (ValueError, TypeError, KeyError, FileNotFoundError, OSError, RuntimeError)
 
@@ -263,21 +264,132 @@ def cmd_drugs(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_predict(args: argparse.Namespace) -> int:
-    from ferroscore import drugs
+def _with_flags(call, *flags: str):
+    """Run ``call``; in a ValueError's message, name the command-line flags instead of the
+    Python keywords (``min_shared_genes=100`` -> ``--min-shared-genes 100``)."""
+    try:
+        return call()
+    except ValueError as error:
+        message = str(error)
+        for flag in flags:
+            keyword = flag.removeprefix("--").replace("-", "_")
+            message = re.sub(rf"\b{keyword}=", f"{flag} ", message)
+        raise ValueError(message) from error
 
-    result = drugs.predict_response(drugs.read_expression(args.train_expr),
-                                    drugs.read_response(args.train_response),
-                                    drugs.read_expression(args.test_expr),
-                                    homogenize=args.homogenize,
-                                    min_variance_quantile=args.min_variance_quantile,
-                                    power_transform=not args.no_power_transform,
-                                    min_train_samples=args.min_train_samples)
+
+PREDICT_FLAGS = ("--homogenize", "--min-variance-quantile", "--min-train-samples",
+                 "--min-shared-genes", "--signature", "--tissue")
+
+
+def _training_screen(name: str) -> str:
+    return {"gdsc1": "GDSC1", "gdsc2": "GDSC2"}[name.lower()]
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from ferroscore import datasets, drugs
+
+    if args.training:
+        if len(args.inputs) != 1:
+            raise UsageError("ferroscore predict-response --training gdsc2 takes one input, the "
+                             f"expression to predict (got {len(args.inputs)})")
+        data = datasets.gdsc(_training_screen(args.training))
+        if args.tissue:
+            data = data.for_tissue(args.tissue)
+        train_expr, train_response = data.expression, data.response
+        if args.drugs:
+            names = drugs.resolve_drugs(args.drugs, {data.screen: data.response.columns})
+            train_response = train_response[list(names["drug"])]
+        test_expr = drugs.read_expression(args.inputs[0])
+    else:
+        if len(args.inputs) != 3:
+            raise UsageError("ferroscore predict-response takes TRAIN_EXPR TRAIN_RESPONSE "
+                             "TEST_EXPR, or --training gdsc2 TEST_EXPR "
+                             f"(got {len(args.inputs)} inputs)")
+        if args.drugs or args.tissue:
+            raise UsageError("--drugs and --tissue select from the bundled screens; use them "
+                             "with --training gdsc2 (or gdsc1)")
+        train_expr = drugs.read_expression(args.inputs[0])
+        train_response = drugs.read_response(args.inputs[1])
+        test_expr = drugs.read_expression(args.inputs[2])
+    result = _with_flags(lambda: drugs.predict_response(
+        train_expr, train_response, test_expr, homogenize=args.homogenize,
+        min_variance_quantile=args.min_variance_quantile,
+        power_transform=not args.no_power_transform, min_train_samples=args.min_train_samples,
+        min_shared_genes=args.min_shared_genes), *PREDICT_FLAGS)
     result.predictions.to_csv(args.output, sep="\t")
     diagnostics = Path(args.output).with_suffix(".diagnostics.tsv")
     result.diagnostics.to_csv(diagnostics, sep="\t")
+    skipped = result.diagnostics.index[result.diagnostics["reason"] != ""]
+    if len(skipped):
+        print(f"skipped {len(skipped)} drugs (see 'reason' in {diagnostics}): "
+              f"{', '.join(map(str, skipped[:5]))}", file=sys.stderr)
     print(f"wrote {args.output} ({result.predictions.shape[0]} samples x "
           f"{result.predictions.shape[1]} drugs) and {diagnostics}", file=sys.stderr)
+    return 0
+
+
+def _tumour_matrix(path: str, samples: pd.Index) -> pd.DataFrame:
+    """Genes x samples expression whose samples are the scores' (either orientation)."""
+    data = read_expression(path)
+    if not isinstance(data, pd.DataFrame):  # AnnData: cells/samples x genes
+        data = data.to_df()
+    data.index, data.columns = data.index.astype(str), data.columns.astype(str)
+    if len(samples.intersection(data.columns)) >= len(samples.intersection(data.index)):
+        return data
+    return data.T
+
+
+def _scores_signature(args: argparse.Namespace, column: str) -> tuple[Any, str | None]:
+    """The signature behind a score column (--signature, else the catalogue set of that name)
+    and the method recorded in the scores' JSON sidecar."""
+    from ferroscore import genesets
+
+    sidecar = Path(f"{args.scores}.json")
+    method = json.loads(sidecar.read_text())["params"]["method"] if sidecar.exists() else None
+    if args.signature and args.signature.endswith(".gmt"):
+        sets = genesets.read_gmt(args.signature, pair_signatures=True)
+        if column not in sets:
+            raise KeyError(f"{args.signature} has no set {column!r}; sets: {list(sets)[:10]}")
+        return sets[column], method
+    return args.signature, method
+
+
+def cmd_drug_sensitivity(args: argparse.Namespace) -> int:
+    from ferroscore import drugs
+
+    scores = score_columns(read_scores(args.scores), args.scores,
+                           [args.column] if args.column else None)
+    column = scores.columns[0]
+    tumour = _tumour_matrix(args.expr, scores.index)
+    signature, method = _scores_signature(args, column)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = _with_flags(lambda: drugs.drug_sensitivity(
+            scores[column], tumour, training=_training_screen(args.training), drugs=args.drugs,
+            groups=args.groups, signature=signature, method=args.method or method,
+            n_null=args.null_sets, homogenize=args.homogenize, tissue=args.tissue,
+            min_train_samples=args.min_train_samples, seed=args.seed), *PREDICT_FLAGS)
+    for warning in (w for w in caught if issubclass(w.category, UserWarning)):
+        text = str(warning.message).replace("pass signature=", "pass --signature NAME|GMT")
+        print(f"warning: {text}", file=sys.stderr)
+    out = Path(args.output)
+    out.mkdir(parents=True, exist_ok=True)
+    result.table.to_csv(out / "drug_sensitivity.tsv", sep="\t", index=False)
+    result.predictions.to_csv(out / "predicted_ln_ic50.tsv", sep="\t")
+    if not result.predictions_without_signature.empty:
+        result.predictions_without_signature.to_csv(
+            out / "predicted_ln_ic50_without_signature_genes.tsv", sep="\t")
+    if not result.null.empty:
+        result.null.to_csv(out / "null_random_sets_rho.tsv", sep="\t")
+    (out / "summary.txt").write_text(result.summary + "\n")
+    from ferroscore.result import to_jsonable
+
+    (out / "params.json").write_text(json.dumps(to_jsonable(result.params), indent=1) + "\n")
+    shown = result.table[["drug", "screen", "reported_direction", "found_direction",
+                          "q_mannwhitney", "rho", "p_empirical"]]
+    print(shown.round(3).to_string(index=False))
+    print(result.summary)
+    print(f"wrote tables to {out}", file=sys.stderr)
     return 0
 
 
@@ -378,11 +490,18 @@ def build_parser() -> Parser:
     drug.set_defaults(func=cmd_drugs)
 
     pred = sub.add_parser("predict-response",
-                          help="predict drug response from expression (oncoPredict-style)")
-    pred.add_argument("train_expr", help="genes x cell lines expression (CSV/TSV)")
-    pred.add_argument("train_response", help="cell lines x drugs response, or a long GDSC/"
-                                              "CTRP table")
-    pred.add_argument("test_expr", help="genes x samples expression to predict")
+                          help="predict drug response from expression (oncoPredict-style)",
+                          description="Either TRAIN_EXPR TRAIN_RESPONSE TEST_EXPR, or "
+                                      "--training gdsc2 TEST_EXPR (bundled GDSC screen).")
+    pred.add_argument("inputs", nargs="+", metavar="FILE",
+                      help="TRAIN_EXPR (genes x lines) TRAIN_RESPONSE (lines x drugs, or a "
+                           "long GDSC/CTRP table) TEST_EXPR (genes x samples); with --training "
+                           "only TEST_EXPR")
+    pred.add_argument("--training", choices=["gdsc2", "gdsc1"], type=str.lower,
+                      help="train on a bundled GDSC screen")
+    pred.add_argument("--drugs", nargs="+", metavar="NAME",
+                      help="drugs of the bundled screen (case-insensitive; default: all)")
+    pred.add_argument("--tissue", help="train on the lines of one tissue (e.g. breast)")
     pred.add_argument("-o", "--output", required=True, help="predictions TSV")
     pred.add_argument("--homogenize", default="combat",
                       choices=["combat", "quantile", "standardize", "rank", "none"],
@@ -392,9 +511,44 @@ def build_parser() -> Parser:
                       help="drop genes below this quantile of variance (default: 0.2)")
     pred.add_argument("--min-train-samples", type=int, default=10,
                       help="fewest screened cell lines for a drug to be modelled (default: 10)")
+    pred.add_argument("--min-shared-genes", type=int, default=100,
+                      help="fewest genes shared by training and test expression (default: 100)")
     pred.add_argument("--no-power-transform", action="store_true",
                       help="do not Box-Cox transform the responses before fitting")
     pred.set_defaults(func=cmd_predict)
+
+    sens = sub.add_parser("drug-sensitivity",
+                          help="predicted drug response of ferroptosis-high vs -low tumours, "
+                               "against the BCBM / neoadjuvant studies")
+    sens.add_argument("scores", help="scores TSV from 'ferroscore score'")
+    sens.add_argument("expr", help="the tumours' expression (CSV/TSV, either orientation, or "
+                                   ".h5ad)")
+    sens.add_argument("--column", help="score column (default: the first set)")
+    sens.add_argument("--training", default="gdsc2", choices=["gdsc2", "gdsc1"],
+                      type=str.lower, help="preferred GDSC screen (the other is the fallback)")
+    sens.add_argument("--drugs", nargs="+", metavar="NAME",
+                      help="drugs (case-insensitive; default: the studies' drugs)")
+    sens.add_argument("--groups", default="median", choices=["median", "tertiles"],
+                      help="how tumours are split into ferroptosis-low / -high (default: median)")
+    sens.add_argument("--signature", metavar="NAME|GMT",
+                      help="genes behind the score, for the guards (default: the catalogue "
+                           "set named like the column)")
+    sens.add_argument("--method", help="scoring method for the random gene sets (default: "
+                                       "from the scores' JSON sidecar, else singscore)")
+    sens.add_argument("--null-sets", type=int, default=200, metavar="B",
+                      help="random gene sets for the empirical null (0: skip)")
+    sens.add_argument("--homogenize", default="combat",
+                      choices=["combat", "quantile", "standardize", "rank", "none"],
+                      help="how training and tumour expression are put on one scale (default: "
+                           "combat)")
+    sens.add_argument("--tissue", help="train on the lines of one tissue (e.g. breast)")
+    sens.add_argument("--min-train-samples", type=int, default=10,
+                      help="fewest screened cell lines for a drug to be modelled (default: 10)")
+    sens.add_argument("--seed", type=int, default=0,
+                      help="seed of the random gene sets (default: 0)")
+    sens.add_argument("-o", "--output", default="ferroscore_drug_sensitivity",
+                      help="output folder")
+    sens.set_defaults(func=cmd_drug_sensitivity)
 
     demo = sub.add_parser("demo", help="the main job on the bundled GSE1992 breast cancer cohort")
     demo.add_argument("-o", "--output", default="ferroscore_demo", help="output folder")
@@ -418,7 +572,8 @@ def main(argv: list[str] | None = None) -> int:
             args = build_parser().parse_args(argv)
             if not getattr(args, "command", None):
                 raise UsageError("ferroscore: a command is required (score, survival, drugs, "
-                                 "predict-response, genesets, demo); see ferroscore --help")
+                                 "predict-response, drug-sensitivity, genesets, demo); see "
+                                 "ferroscore --help")
             return args.func(args)
     except UsageError as error:
         print(f"error: {error}", file=sys.stderr)

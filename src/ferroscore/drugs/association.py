@@ -20,7 +20,7 @@ import pandas as pd
 from scipy import stats
 
 from ferroscore.significance import benjamini_hochberg
-from ferroscore.tables import align_samples, design_matrix
+from ferroscore.tables import align_samples, check_finite, design_matrix, numeric_frame
 
 __all__ = ["associate", "compare_groups"]
 
@@ -53,12 +53,12 @@ def _check_response(response: pd.DataFrame) -> pd.DataFrame:
         raise TypeError("response must be a samples x drugs DataFrame")
     if response.shape[1] == 0 or response.shape[0] == 0:
         raise ValueError(f"response is empty (shape {response.shape})")
-    bad = [c for c in response.columns if not pd.api.types.is_numeric_dtype(response[c])]
-    if bad:
-        raise TypeError(f"response columns must be numeric; non-numeric: {bad[:5]}")
     if response.columns.has_duplicates:
-        raise ValueError(f"duplicated drug names: "
-                         f"{response.columns[response.columns.duplicated()][:5].tolist()}")
+        repeated = response.columns[response.columns.duplicated()].unique()
+        raise ValueError(f"duplicated drug names in response: {repeated[:5].tolist()}; keep one "
+                         "column per drug (e.g. average repeated screens of a drug)")
+    response = numeric_frame(response, "response", "sample", "drug", " (NaN = not measured)")
+    check_finite(response, "response")
     return response
 
 
@@ -123,6 +123,7 @@ def associate(
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     response = _check_response(response)
     values = _score_series(score, column).astype(float)
+    check_finite(values, "score")
     values, response, _ = align_samples(values, response, join=join, left_name="score",
                                         right_name="response")
     design = None
@@ -140,7 +141,7 @@ def associate(
     rows = []
     for drug in response.columns:
         rows.append(_associate_one(drug, values, response[drug], method, design, min_samples))
-    table = pd.DataFrame(rows)
+    table = _explain_untested(pd.DataFrame(rows))
     table["q"] = benjamini_hochberg(table["p"].to_numpy())
     columns = ["drug", "n", "estimate"] + (["estimate_per_sd"] if method == "lm" else []) + [
         "statistic", "p", "q", "reason"]
@@ -149,6 +150,13 @@ def associate(
         warnings.warn(f"{untested} of {len(table)} drugs were not tested (see the 'reason' "
                       "column)", UserWarning, stacklevel=2)
     return table[columns]
+
+
+def _explain_untested(table: pd.DataFrame) -> pd.DataFrame:
+    """Every row without a p-value says why (no NaN row with an empty reason)."""
+    silent = table["p"].isna() & table["reason"].eq("")
+    table.loc[silent, "reason"] = "test statistic undefined for these values"
+    return table
 
 
 def _associate_one(drug, score: pd.Series, y: pd.Series, method: str,
@@ -223,12 +231,13 @@ def compare_groups(
     if test not in ("mannwhitney", "kruskal"):
         raise ValueError(f"test must be 'mannwhitney' or 'kruskal', got {test!r}")
     response = _check_response(response)
-    labels = groups if isinstance(groups, pd.Series) else pd.Series(
-        np.asarray(groups), index=response.index)
+    labels = _group_labels(groups, response.index)
     labels, response, _ = align_samples(labels, response, join=join, left_name="groups",
                                         right_name="response")
     if labels.isna().any():
-        raise ValueError("group labels contain missing values")
+        missing = labels.index[labels.isna()]
+        raise ValueError(f"{len(missing)} samples have missing group labels (e.g. "
+                         f"{list(missing[:3])}); label them or leave them out of response")
     levels = list(labels.cat.categories) if isinstance(labels.dtype, pd.CategoricalDtype) \
         else sorted(labels.unique(), key=str)
     levels = [lv for lv in levels if (labels == lv).any()]
@@ -264,9 +273,23 @@ def compare_groups(
             result = stats.kruskal(*samples)
             row["statistic"], row["p"] = float(result.statistic), float(result.pvalue)
         rows.append(row)
-    table = pd.DataFrame(rows)
+    table = _explain_untested(pd.DataFrame(rows))
     table["q"] = benjamini_hochberg(table["p"].to_numpy())
     ordered = ["drug"] + [c for lv in levels for c in (f"n_{lv}", f"median_{lv}")]
     if len(levels) == 2:
         ordered += ["difference", "rank_biserial"]
     return table[ordered + ["statistic", "p", "q", "reason"]]
+
+
+def _group_labels(groups: Any, samples: pd.Index) -> pd.Series:
+    """Group labels as a Series; a plain sequence is matched to the samples by position and
+    keeps missing values missing (never the label "nan")."""
+    if isinstance(groups, pd.Series):
+        return groups
+    values = pd.array(list(groups), dtype=object) if not isinstance(
+        groups, pd.Categorical) else groups
+    if len(values) != len(samples):
+        raise ValueError(f"groups has {len(values)} labels for {len(samples)} samples; pass a "
+                         "Series indexed by sample ID")
+    labels = pd.Series(values, index=samples)
+    return labels.where(labels.notna(), None)

@@ -6,6 +6,10 @@ with denominator n); batch location/scale estimates get normal / inverse-gamma p
 hyper-parameters are estimated across genes; the posterior estimates are found by the same
 fixed-point iteration (relative tolerance 1e-4) and removed. ``mean_only=True`` adjusts
 locations only; a batch with a single sample needs it (sva switches silently, ferroscore asks).
+
+Input rules: values must be finite numbers (NaN and infinity are errors naming a gene and a
+sample); the priors are estimated across genes, so at least two genes must vary within every
+batch; a pandas input is aligned by sample ID, a numpy array by position.
 """
 
 from __future__ import annotations
@@ -13,10 +17,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ferroscore.tables import design_matrix
+from ferroscore.tables import design_matrix, numeric_frame
 
 __all__ = ["combat"]
 
+MIN_GENES = 2
 
 
 def _row_var(x: np.ndarray) -> np.ndarray:
@@ -24,18 +29,19 @@ def _row_var(x: np.ndarray) -> np.ndarray:
 
 
 def combat(
-    expr: pd.DataFrame,
+    expr: pd.DataFrame | np.ndarray,
     batch: pd.Series | np.ndarray | list,
     covariates: pd.DataFrame | None = None,
     parametric: bool = True,
     mean_only: bool = False,
-) -> pd.DataFrame:
+) -> pd.DataFrame | np.ndarray:
     """Remove batch effects with empirical-Bayes ComBat.
 
     Parameters
     ----------
     expr
-        Genes x samples (log-scale, normalised).
+        Genes x samples (log-scale, normalised): a DataFrame, or a 2-D numpy array (then
+        ``batch`` is matched by position and an array is returned).
     batch
         One batch label per sample (a Series indexed by sample IDs is aligned to the columns).
     covariates
@@ -48,20 +54,44 @@ def combat(
 
     Returns
     -------
-    DataFrame
-        Batch-adjusted values, same shape and labels as ``expr``.
+    DataFrame or ndarray
+        Batch-adjusted values, same shape and labels as ``expr``; genes constant within a
+        batch are returned unchanged (as sva does).
 
     Raises
     ------
     ValueError
-        Missing values, fewer than two batches, a single-sample batch without ``mean_only``,
-        covariates missing for some samples, incomplete or confounded with batch.
+        Non-numeric, missing or infinite values, fewer than two genes varying within every
+        batch, fewer than two batches, a single-sample batch without ``mean_only``, covariates
+        missing for some samples, incomplete or confounded with batch.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> expr = pd.DataFrame(rng.normal(size=(50, 8)), columns=[f"s{i}" for i in range(8)])
+    >>> adjusted = fs.pp.combat(expr + [0, 0, 0, 0, 2, 2, 2, 2], [1, 1, 1, 1, 2, 2, 2, 2])
+    >>> adjusted.shape
+    (50, 8)
     """
     if not parametric:
         raise NotImplementedError("only parametric ComBat (par.prior=TRUE) is implemented")
-    data = expr.to_numpy(dtype=float)
-    if np.isnan(data).any():
-        raise ValueError("ComBat input has missing values; impute or drop those genes first")
+    as_array = isinstance(expr, np.ndarray)
+    if as_array:
+        if expr.ndim != 2:
+            raise ValueError(f"expr must be a 2-D genes x samples array, got {expr.ndim}-D")
+        if isinstance(batch, pd.Series):
+            raise TypeError("batch is a Series (aligned by sample ID) but expr is an array "
+                            "without sample IDs; pass expr as a DataFrame with sample columns, "
+                            "or batch as a list in column order")
+        expr = pd.DataFrame(expr)
+    elif not isinstance(expr, pd.DataFrame):
+        raise TypeError(f"expr must be a genes x samples DataFrame or 2-D numpy array, got "
+                        f"{type(expr).__name__}")
+    if expr.columns.has_duplicates:
+        repeated = expr.columns[expr.columns.duplicated()].unique()
+        raise ValueError(f"ComBat input has duplicated sample names (e.g. {list(repeated[:3])}); "
+                         "keep one column per sample")
+    data = _numeric_values(expr)
     labels = _align(batch, expr.columns, "batch")
     levels = sorted(pd.unique(labels), key=str)
     if len(levels) < 2:
@@ -81,6 +111,10 @@ def combat(
         if len(b) > 1:
             zero |= _row_var(data[:, b]) == 0
     kept = data[~zero]
+    if len(kept) < MIN_GENES:
+        raise ValueError(f"ComBat estimates its priors across genes and needs at least "
+                         f"{MIN_GENES} genes that vary within every batch; {len(kept)} of "
+                         f"{len(data)} genes do (the others are constant within a batch)")
 
     batch_design = np.zeros((data.shape[1], len(levels)))
     for j, b in enumerate(batches):
@@ -96,40 +130,64 @@ def combat(
     n_array = data.shape[1]
     b_hat = np.linalg.solve(design.T @ design, design.T @ kept.T)
     grand_mean = (sizes / n_array) @ b_hat[: len(levels)]
-    var_pooled = ((kept - (design @ b_hat).T) ** 2) @ np.full(n_array, 1.0 / n_array)
-    stand_mean = np.outer(grand_mean, np.ones(n_array))
+    residual = kept - (design @ b_hat).T
+    np.square(residual, out=residual)
+    var_pooled = residual @ np.full(n_array, 1.0 / n_array)
+    del residual
+    stand_mean = grand_mean[:, None]  # genes x 1; genes x samples with covariates
     if design.shape[1] > len(levels):
         tmp = design.copy()
         tmp[:, : len(levels)] = 0
         stand_mean = stand_mean + (tmp @ b_hat).T
     scale = np.sqrt(var_pooled)[:, None]
-    s_data = (kept - stand_mean) / scale
+    s_data = kept - stand_mean
+    s_data /= scale
+    blocks = [s_data[:, b] for b in batches]
 
     gamma_hat = np.linalg.solve(batch_design.T @ batch_design, batch_design.T @ s_data.T)
     if mean_only:
         delta_hat = np.ones((len(levels), kept.shape[0]))
     else:
-        delta_hat = np.vstack([_row_var(s_data[:, b]) for b in batches])
+        delta_hat = np.vstack([_row_var(block) for block in blocks])
     gamma_bar = gamma_hat.mean(axis=1)
     t2 = gamma_hat.var(axis=1, ddof=1)
-    gamma_star = np.empty_like(gamma_hat)
-    delta_star = np.empty_like(delta_hat)
-    for j, b in enumerate(batches):
+    adjusted = s_data  # a new array (``kept`` is a copy), overwritten batch by batch
+    for j, (b, block) in enumerate(zip(batches, blocks, strict=True)):
         if mean_only:
-            gamma_star[j] = _postmean(gamma_hat[j], gamma_bar[j], 1.0, 1.0, t2[j])
-            delta_star[j] = 1.0
+            gamma_star = _postmean(gamma_hat[j], gamma_bar[j], 1.0, 1.0, t2[j])
+            delta_star = np.ones_like(gamma_star)
         else:
             a_prior, b_prior = _inverse_gamma_prior(delta_hat[j])
-            gamma_star[j], delta_star[j] = _iterate(s_data[:, b], gamma_hat[j], delta_hat[j],
-                                                    gamma_bar[j], t2[j], a_prior, b_prior)
-    adjusted = s_data.copy()
-    for j, b in enumerate(batches):
-        adjusted[:, b] = (adjusted[:, b] - gamma_star[j][:, None]) / np.sqrt(delta_star[j])[
-            :, None]
-    adjusted = adjusted * scale + stand_mean
-    out = data.copy()
-    out[~zero] = adjusted
+            gamma_star, delta_star = _iterate(block, gamma_hat[j], delta_hat[j], gamma_bar[j],
+                                              t2[j], a_prior, b_prior)
+        block -= gamma_star[:, None]
+        block /= np.sqrt(delta_star)[:, None]
+        block *= scale
+        block += stand_mean if stand_mean.shape[1] == 1 else stand_mean[:, b]
+        adjusted[:, b] = block
+    if zero.any():
+        out = data.copy()  # never write into the caller's array
+        out[~zero] = adjusted
+    else:
+        out = adjusted
+    if as_array:
+        return out
     return pd.DataFrame(out, index=expr.index, columns=expr.columns)
+
+
+def _numeric_values(expr: pd.DataFrame) -> np.ndarray:
+    """The values as floats; non-numeric, missing and infinite cells are errors naming one."""
+    if expr.shape[0] == 0 or expr.shape[1] == 0:
+        raise ValueError(f"ComBat input is empty (shape {expr.shape})")
+    expr = numeric_frame(expr, "ComBat input", "gene", "sample")
+    data = expr.to_numpy(dtype=float)
+    finite = np.isfinite(data)
+    if not finite.all():
+        i, j = np.argwhere(~finite)[0]
+        raise ValueError(f"ComBat input has {int((~finite).sum())} missing values or "
+                         f"infinities (e.g. {data[i, j]} at gene {expr.index[i]!r}, sample "
+                         f"{expr.columns[j]!r}); impute or drop those genes first")
+    return data
 
 
 def _align(values, samples: pd.Index, what: str) -> np.ndarray:

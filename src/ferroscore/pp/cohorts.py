@@ -1,10 +1,5 @@
-"""Cohort preparation before pooling cohorts: merging on common genes (with a report of what
-each cohort lost), per-cohort standardisation and ComBat batch correction (scanpy-style
-``fs.pp`` names).
-
-``fs.pp.combat`` is ``sva::ComBat`` (see :mod:`ferroscore.drugs.combat`, where the code still
-lives; ``fs.drugs.combat`` stays available).
-"""
+"""Merging cohorts on their common genes (with a report of what each cohort lost) and
+per-cohort standardisation."""
 
 from __future__ import annotations
 
@@ -17,10 +12,9 @@ import numpy as np
 import pandas as pd
 
 from ferroscore import ids
-from ferroscore.drugs.combat import combat
 from ferroscore.matrix import as_expression
 
-__all__ = ["MergedCohorts", "combat", "merge_cohorts", "scale"]
+__all__ = ["MergedCohorts", "merge_cohorts", "scale"]
 
 MATCHES = ("symbol", "exact")
 
