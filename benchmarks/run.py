@@ -20,6 +20,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks import (  # noqa: E402
     bench_bulk,
+    bench_dask,
     bench_drugs,
     bench_singlecell,
     bench_survival,
@@ -32,7 +33,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes")
     parser.add_argument("--no-peers", action="store_true", help="skip the peer tools")
-    parser.add_argument("--only", choices=["bulk", "singlecell", "drugs", "workflow", "survival"],
+    parser.add_argument("--only", choices=["bulk", "singlecell", "drugs", "workflow", "survival",
+                                               "dask"],
                         help="run one benchmark")
     args = parser.parse_args()
     print(f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, python "
@@ -49,6 +51,8 @@ def main() -> None:
         results["workflow"] = bench_workflow.main(quick=args.quick, peers=not args.no_peers)
     if args.only in (None, "survival"):
         results["survival"] = bench_survival.main(quick=args.quick, peers=not args.no_peers)
+    if args.only in (None, "dask"):  # 10M cells on a LocalCluster (1M with --quick)
+        results["dask"] = bench_dask.main(quick=args.quick)
     out = ROOT / "benchmarks" / "results"
     out.mkdir(parents=True, exist_ok=True)
     (out / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
