@@ -36,11 +36,19 @@ CHUNK = 25_000  # cells per chunk: 2.5e6 non-zeros, about 30 MB of CSR
 SETS = ["ferroptosis_core", "fpi"]
 
 
-def cell_chunk(index: int, n_cells: int, cdf: np.ndarray, level: np.ndarray,
-               density: float) -> sparse.csr_matrix:
-    """One chunk of synthetic cells (CSR float32), from its own seed."""
+def gene_profile(n_genes: int, density: float) -> tuple[np.ndarray, np.ndarray]:
+    """Cumulative detection weights and mean log levels of the genes (fixed seed)."""
+    rng = np.random.default_rng(0)
+    rate = np.clip(rng.gamma(0.6, density / 0.6, n_genes), 0, 0.95)
+    return np.cumsum(rate) / rate.sum(), rng.normal(0, 1, n_genes).astype(np.float32)
+
+
+def cell_chunk(index: int, n_cells: int, n_genes: int, density: float) -> sparse.csr_matrix:
+    """One chunk of synthetic cells (CSR float32), from its own seed. Every argument is a
+    scalar, so the chunks are root tasks that dask's scheduler starts only as fast as the
+    scoring consumes them."""
+    cdf, level = gene_profile(n_genes, density)
     rng = np.random.default_rng([7, index])
-    n_genes = len(cdf)
     n_drawn = rng.binomial(n_cells * n_genes, density)
     genes = np.searchsorted(cdf, rng.random(n_drawn), side="right").astype(np.int64)
     keys = np.unique(rng.integers(0, n_cells, n_drawn) * n_genes + np.minimum(genes,
@@ -57,21 +65,17 @@ def lazy_cells(n_cells: int, n_genes: int = N_GENES, density: float = DENSITY,
     """Dask array of ``n_cells`` x ``n_genes`` CSR chunks, generated on the workers."""
     import dask.array as da
 
-    rng = np.random.default_rng(0)
-    rate = np.clip(rng.gamma(0.6, density / 0.6, n_genes), 0, 0.95)
-    cdf = np.cumsum(rate) / rate.sum()
-    level = rng.normal(0, 1, n_genes).astype(np.float32)
     sizes = [min(chunk, n_cells - start) for start in range(0, n_cells, chunk)]
-    blocks = [da.from_delayed(_delayed_chunk(i, m, cdf, level, density), shape=(m, n_genes),
+    blocks = [da.from_delayed(_delayed_chunk(i, m, n_genes, density), shape=(m, n_genes),
                               dtype=np.float32, meta=sparse.csr_matrix((0, 0), dtype=np.float32))
               for i, m in enumerate(sizes)]
     return da.concatenate(blocks, axis=0)
 
 
-def _delayed_chunk(index, m, cdf, level, density):
+def _delayed_chunk(index, m, n_genes, density):
     import dask
 
-    return dask.delayed(cell_chunk, pure=True)(index, m, cdf, level, density,
+    return dask.delayed(cell_chunk, pure=True)(index, m, n_genes, density,
                                                dask_key_name=f"cells-{index}-{m}")
 
 

@@ -23,10 +23,10 @@ import dask
 import dask.array as da
 import numpy as np
 import pandas as pd
-from dask.base import is_dask_collection, tokenize
-from dask.delayed import Delayed
 from dask._task_spec import DataNode, Task, TaskRef, convert_legacy_graph
+from dask.base import is_dask_collection, tokenize
 from dask.core import flatten
+from dask.delayed import Delayed
 from dask.highlevelgraph import HighLevelGraph
 from scipy import sparse
 
@@ -115,11 +115,9 @@ class LazyData:
         reject = expression.reject_negative_sparse
         is_sparse = sparse.issparse(getattr(values, "_meta", None))
 
-        def check(block, block_info=None):
-            start, stop = block_info[0]["array-location"][0]
-            return _kernel_block(_checked_block(block, samples[start:stop], genes, reject))
-
-        checked = values.map_blocks(check, dtype=values.dtype, meta=values._meta,
+        # the names go in as one graph key each, shipped once per worker, never per task
+        checked = values.map_blocks(_check_block, as_delayed(samples), as_delayed(genes),
+                                    reject, dtype=values.dtype, meta=values._meta,
                                     name=f"ferroscore-checked-{tokenize(values.name, reject)}")
         return cls(checked, expression.n_samples, expression.n_genes, is_sparse, expression)
 
@@ -216,6 +214,13 @@ def _renamed(key, suffix: str):
 
 def _first(value, *_):
     return value
+
+
+def _check_block(block, samples: pd.Index, genes: pd.Index, reject: str | None,
+                 block_info=None):
+    """Dask kernel: one chunk validated (names of the chunk's samples in any error)."""
+    start, stop = block_info[0]["array-location"][0]
+    return _kernel_block(_checked_block(block, samples[start:stop], genes, reject))
 
 
 def _kernel_block(block):
