@@ -22,6 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks import (  # noqa: E402
     bench_bulk,
+    bench_dask,
     bench_drugs,
     bench_kernels,
     bench_singlecell,
@@ -36,7 +37,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smaller sizes")
     parser.add_argument("--no-peers", action="store_true", help="skip the peer tools")
     parser.add_argument("--only", choices=["bulk", "singlecell", "drugs", "workflow", "survival",
-                                                "kernels"],
+                                                "kernels", "dask"],
                         help="run one benchmark")
     args = parser.parse_args()
     print(f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, python "
@@ -57,6 +58,8 @@ def main() -> None:
         results["survival"] = bench_survival.main(quick=args.quick, peers=not args.no_peers)
     if args.only in (None, "kernels"):
         results["kernels"] = bench_kernels.main(quick=args.quick)
+    if args.only in (None, "dask"):  # 10M cells on a LocalCluster (1M with --quick)
+        results["dask"] = bench_dask.main(quick=args.quick)
     out = ROOT / "benchmarks" / "results"
     out.mkdir(parents=True, exist_ok=True)
     (out / "latest.json").write_text(json.dumps(results, indent=2) + "\n")

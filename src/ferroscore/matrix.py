@@ -80,6 +80,7 @@ class Expression:
     _means: np.ndarray | None = None
     _scale: np.ndarray | None = None
     _constant: np.ndarray | None = None
+    _exact_means: np.ndarray | None = None
 
     @property
     def n_samples(self) -> int:
@@ -145,7 +146,10 @@ class Expression:
     def gene_means(self) -> np.ndarray:
         """Mean of each gene over samples (of its observed values with ``na="per_sample"``),
         ``(n_genes,)`` float64 (computed once). If a sum overflows, the genes are summed again
-        after exact power-of-two rescaling (:func:`power_of_two_scale`), so no mean does."""
+        after exact power-of-two rescaling (:func:`power_of_two_scale`), so no mean does.
+        Dask input has no sample order to sum in: its means are :meth:`exact_gene_means`."""
+        if self._means is None and self.is_dask:
+            self._means = self.exact_gene_means()
         if self._means is None:
             with np.errstate(over="ignore", invalid="ignore"):  # overflow: summed again
                 total, count = self._column_totals(None)
@@ -157,6 +161,27 @@ class Expression:
                     total, count = self._column_totals(self._scale)
                     self._means = total / count * self._scale  # scaled units: no overflow
         return self._means
+
+    def exact_gene_means(self) -> np.ndarray:
+        """Correctly rounded mean of each gene's finite values, from exact sums
+        (:mod:`ferroscore._exactsum`): the same whatever the order of the samples or the
+        chunking, for in-memory, backed and dask input alike (dask: a tree reduction on the
+        cluster). ``(n_genes,)`` float64, computed once."""
+        if self._exact_means is None:
+            if self.is_dask:
+                from ferroscore import _lazy
+
+                self._exact_means = _lazy.exact_means(
+                    _lazy.LazyData.from_expression(self)).compute()
+            else:
+                from ferroscore import _exactsum
+
+                total = None
+                for _, block in self.blocks():
+                    part = _exactsum.accumulate(block)
+                    total = part if total is None else _exactsum.merge(total, part)
+                self._exact_means = _exactsum.means(total)
+        return self._exact_means
 
     def _max_abs(self) -> np.ndarray:
         """Largest finite magnitude of each gene."""
@@ -175,8 +200,13 @@ class Expression:
         GSVA removes these genes before scoring with gsva, zscore and plage. The rounding of a
         floating-point mean leaves a constant gene of large values (1e7, 1e308) an SD above
         any absolute tolerance, so genes whose SD is tiny next to their mean are checked for
-        exactly equal values.
+        exactly equal values. Dask input: the same rule on moments reduced on the cluster
+        (:func:`ferroscore._lazy.constant_genes`).
         """
+        if self._constant is None and self.is_dask:
+            from ferroscore import _lazy
+
+            self._constant = _lazy.constant_genes(self, tolerance)
         if self._constant is None:
             means = self.gene_means()
             with np.errstate(over="ignore", invalid="ignore"):  # overflow: summed again

@@ -184,6 +184,26 @@ class Method:
     def transform(self, block, components: list[Component], state: dict) -> dict[str, np.ndarray]:
         raise NotImplementedError
 
+    def fit_lazy(self, data, components, *, self_reference: bool, n_observed: int):
+        """:meth:`fit` on dask input (a :class:`ferroscore._lazy.LazyData`): the statistics
+        as a :class:`ferroscore._lazy.LazyState` of dask reductions, computed with the scores.
+        ``components`` may be a dask ``Delayed`` list (random sets drawn in the graph)."""
+        from ferroscore._lazy import LazyState
+
+        if not self.per_sample:  # pragma: no cover - every cross-sample method overrides it
+            raise NotImplementedError(f"{self.name} has no dask fit")
+        return LazyState({})
+
+    def transform_lazy(self, data, components, state, n_observed: int, n_components: int):
+        """Scores of dask input ``data`` as a dask array ``(n_samples, width)`` of packed
+        outputs (see :func:`ferroscore._lazy.pack`): :meth:`transform` per chunk of samples,
+        then :meth:`finish` with the (lazily) fitted whole-call statistics."""
+        from ferroscore._lazy import transform_block
+
+        width = (1 + len(self.extras)) * n_components + len(self.diagnostics)
+        return data.map_rows(f"{self.name}-transform", transform_block, width, self,
+                             components, state.values, n_observed)
+
     def tie_rule(self) -> str:
         """How tied genes are ranked (for messages about tied samples)."""
         return "tied genes share their average rank"

@@ -213,6 +213,35 @@ def walk_scores(before: np.ndarray, through: np.ndarray, weight: np.ndarray, p: 
     return np.where(top > np.abs(bottom), top, bottom)
 
 
+def _check_counts(values: np.ndarray) -> None:
+    """kcdf='poisson' takes non-negative integer counts."""
+    if (values < 0).any():
+        raise ValueError("kcdf='poisson' needs non-negative counts; the input has "
+                         "negative values (use kcdf='gaussian' for log-scale data)")
+    if not np.all(values == np.round(values)):
+        raise ValueError("kcdf='poisson' needs integer counts; the input has non-integer "
+                         "values (use kcdf='gaussian' for log-scale data)")
+
+
+def _gene_blocks(data, kept: np.ndarray, genes: tuple[int, ...] | None = None):
+    """Dense float64 values of the ``kept`` genes, samples x genes in blocks of genes holding
+    every sample (``genes``: the blocks' sizes; default about 64 MB each, at least 8 blocks)."""
+    dense = data.values.map_blocks(_dense64, dtype=np.float64, meta=np.empty((0, 0)))
+    if len(kept) < data.n_genes:
+        dense = dense[:, kept]
+    return dense.rechunk({0: -1, 1: genes or _block_genes(len(kept), data.n_samples)})
+
+
+def _block_genes(n_genes: int, n_samples: int) -> int:
+    """Genes per block of all samples: about 64 MB, and at least 8 blocks."""
+    return max(1, min(-(-n_genes // 8), (64 * 2**20) // (8 * n_samples)))
+
+
+def _dense64(block) -> np.ndarray:
+    dense = block.toarray() if sparse.issparse(block) else block
+    return np.asarray(dense, dtype=np.float64)
+
+
 class GSVA(Method):
     name = "gsva"
     drops_constant_genes = True
@@ -242,23 +271,30 @@ class GSVA(Method):
         return False
 
     def check_input(self, expression) -> None:
-        if self.params["kcdf"] != "poisson":
+        if self.params["kcdf"] != "poisson" or expression.is_dask:  # dask: per block of genes
             return
         for _, block in expression.blocks():
-            data = block.data if sparse.issparse(block) else block
-            if (data < 0).any():
-                raise ValueError("kcdf='poisson' needs non-negative counts; the input has "
-                                 "negative values (use kcdf='gaussian' for log-scale data)")
-            if not np.all(data == np.round(data)):
-                raise ValueError("kcdf='poisson' needs integer counts; the input has non-integer "
-                                 "values (use kcdf='gaussian' for log-scale data)")
+            _check_counts(block.data if sparse.issparse(block) else block)
 
     def fit(self, expression, components: list[Component], *, self_reference: bool,
             n_observed: int) -> dict:
         keep = ~expression.constant_genes(CONSTANT_SD)
         dense = expression.dense()
         # genes x samples, contiguous per gene; a view when the input already is (DataFrame)
-        ref_t = np.ascontiguousarray(dense.T if keep.all() else dense.T[keep])
+        ref_t, kernel_ref, bandwidth, scale = self._reference(
+            np.ascontiguousarray(dense.T if keep.all() else dense.T[keep]))
+        state = {"keep": keep, "new_index": np.cumsum(keep) - 1, "reference": kernel_ref,
+                 "bandwidth": bandwidth, "scale": scale}
+        if self_reference:
+            # the scored samples are the reference: compute their statistic once
+            state["self_statistic"] = self._self_statistic(ref_t, kernel_ref, bandwidth)
+            state["self_expression"] = expression
+        return state
+
+    def _reference(self, ref_t: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Reference values of some genes (genes x samples, C order) -> the values scaled,
+        the kernel's reference (sorted with ``order_free``), bandwidths and scales. Each gene
+        is handled on its own, so blocks of genes give the same numbers as the whole matrix."""
         scale = np.ones(ref_t.shape[0])
         if self.params["kcdf"] == "gaussian":
             scale = power_of_two_scale(np.abs(ref_t).max(axis=1, initial=0.0))
@@ -266,13 +302,85 @@ class GSVA(Method):
                 ref_t = ref_t / scale[:, None]
         # order_free: each gene's kernel terms are summed in the order of its sorted values
         kernel_ref = np.sort(ref_t, axis=1) if self.params["order_free"] else ref_t
-        state = {"keep": keep, "new_index": np.cumsum(keep) - 1, "reference": kernel_ref,
-                 "bandwidth": gsva_sd(kernel_ref.T) / 4.0, "scale": scale}
+        return ref_t, kernel_ref, gsva_sd(kernel_ref.T) / 4.0, scale
+
+    # -- dask: kernel CDFs over blocks of genes holding all samples ---------------------------
+
+    def fit_lazy(self, data, components, *, self_reference: bool, n_observed: int):
+        """Kernel CDFs need every sample of a gene: the data is rechunked to blocks of genes
+        (all samples each), whose statistics are computed exactly as in memory (per gene, in
+        the same order), so the scores are bit-identical. The self statistic is rechunked back
+        to samples for the walk."""
+        from ferroscore._lazy import LazyState
+
+        keep = ~data.expression.constant_genes(CONSTANT_SD)
+        values = {"keep": keep, "new_index": np.cumsum(keep) - 1}
+        genes_t = _gene_blocks(data, np.flatnonzero(keep)).T  # genes x samples, gene blocks
+        n = data.n_samples
         if self_reference:
-            # the scored samples are the reference: compute their statistic once
-            state["self_statistic"] = self._self_statistic(ref_t, kernel_ref, state["bandwidth"])
-            state["self_expression"] = expression
-        return state
+            stat_t = genes_t.map_blocks(self._self_block, dtype=np.float64,
+                                        name=f"ferroscore-gsva-kcdf-{genes_t.name[-32:]}")
+            return LazyState(values, {"self_statistic": stat_t.T}, data)
+        packed = genes_t.map_blocks(self._reference_block, dtype=np.float64,
+                                    chunks=(genes_t.chunks[0], (n + 2,)),
+                                    name=f"ferroscore-gsva-reference-{genes_t.name[-32:]}")
+        arrays = {"reference": packed[:, :n], "scale": packed[:, n], "bandwidth": packed[:, n + 1]}
+        return LazyState(values, arrays, data)
+
+    def _reference_block(self, ref_t: np.ndarray) -> np.ndarray:
+        self._check_block(ref_t)
+        _, kernel_ref, bandwidth, scale = self._reference(np.ascontiguousarray(ref_t))
+        return np.hstack([kernel_ref, scale[:, None], bandwidth[:, None]])
+
+    def _self_block(self, ref_t: np.ndarray) -> np.ndarray:
+        self._check_block(ref_t)
+        ref_t, kernel_ref, bandwidth, _ = self._reference(np.ascontiguousarray(ref_t))
+        return self._self_statistic(ref_t, kernel_ref, bandwidth).T
+
+    def _check_block(self, ref_t: np.ndarray) -> None:
+        if self.params["kcdf"] == "poisson":
+            _check_counts(ref_t)
+
+    def transform_lazy(self, data, components, state, n_observed: int, n_components: int):
+        import dask.array as da
+
+        from ferroscore._lazy import as_delayed, pack
+
+        values = state.values
+        if "self_statistic" in state.arrays and state.data is data:
+            stat = state.arrays["self_statistic"]
+        else:
+            arrays = {key: state.arrays.get(key, values.get(key))
+                      for key in ("reference", "scale", "bandwidth")}
+            reference = da.asarray(arrays["reference"])
+            if len(reference.chunks[0]) == 1:  # fitted in memory: blocks of genes
+                reference = reference.rechunk({0: _block_genes(*reference.shape)})
+            reference = reference.rechunk({1: -1})
+            genes = reference.chunks[0]
+            test_t = _gene_blocks(data, np.flatnonzero(values["keep"]), genes).T
+            stat = da.blockwise(
+                self._test_block, "gs", test_t, "gs", reference, "gr",
+                da.asarray(arrays["scale"]).rechunk((genes,)), "g",
+                da.asarray(arrays["bandwidth"]).rechunk((genes,)), "g",
+                dtype=np.float64, concatenate=True,
+                name=f"ferroscore-gsva-kcdf-{test_t.name[-32:]}").T
+        stat = stat.rechunk({0: data.row_chunks, 1: -1})
+        small = as_delayed({"new_index": values["new_index"]})
+        method = as_delayed(self)
+
+        def walk(block, method, components, state):
+            return pack(method._scores(block, components, state), ["score"])
+
+        return stat.map_blocks(walk, method, components, small, dtype=np.float64,
+                               chunks=(stat.chunks[0], (n_components,)),
+                               meta=np.empty((0, 0)),
+                               name=f"ferroscore-gsva-walk-{stat.name[-32:]}")
+
+    def _test_block(self, test_t, reference, scale, bandwidth) -> np.ndarray:
+        if (scale != 1.0).any():
+            test_t = test_t / scale[:, None]
+        return self._statistic_t(np.ascontiguousarray(reference), np.ascontiguousarray(test_t),
+                                 bandwidth)
 
     def _self_statistic(self, ref_t: np.ndarray, kernel_ref: np.ndarray,
                         bandwidth: np.ndarray) -> np.ndarray:

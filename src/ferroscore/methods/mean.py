@@ -11,10 +11,14 @@ reference cohort, so this is not a per-sample method.
 Sample order. The gene means are floating-point sums in sample order, as in scanpy; reordering
 the samples changes them in the last bits (4e-15 on GSE1992), which moves genes with nearly
 equal means between bins and changes the control genes (scores move by up to 0.03 there; scanpy
-1.11 moves the same way). ``order_free=True`` computes each mean as the correctly rounded sum of
-the gene's values (``math.fsum``) divided by the number of samples, which no order changes; the
-binning then is order-free too. It needs an in-memory matrix and is slower (a Python loop over
-genes); the default stays scanpy's, which the conformance test checks.
+1.11 moves the same way). ``order_free=True`` bins by the correctly rounded means of exact sums
+(:meth:`~ferroscore.matrix.Expression.exact_gene_means`), which no order changes; the binning
+then is order-free too. The default stays scanpy's, which the conformance test checks.
+
+Dask input. A distributed sum has no sample order to follow, so on dask input the gene means
+are always the exact ones (a tree reduction of exact partial sums): ``order_free=True`` is used,
+and recorded in the result's parameters. The control genes, and so the scores, then equal the
+in-memory ``order_free=True`` result exactly, whatever the chunking or the cluster.
 
 Set and control means are computed per sample; a sample whose values exceed
 :data:`~ferroscore.matrix.LARGE` is averaged after exact power-of-two rescaling, so it does
@@ -22,8 +26,6 @@ not overflow to inf.
 """
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 import pandas as pd
@@ -48,23 +50,6 @@ def control_genes(gene_means: np.ndarray, set_genes: np.ndarray, *, ctrl_size: i
         chosen.update(int(g) for g in in_bin)
     chosen.difference_update(int(g) for g in set_genes)
     return np.array(sorted(chosen), dtype=np.intp)
-
-
-def exact_gene_means(expression) -> np.ndarray:
-    """Correctly rounded mean of every gene (``math.fsum`` of its values / samples): the same
-    whatever the order of the samples."""
-    if expression.lazy:
-        raise ValueError("mean with order_free=True needs an in-memory matrix")
-    values = expression.values
-    if sparse.issparse(values):
-        csc = sparse.csc_matrix(values, dtype=np.float64)
-        columns = [csc.data[a:b] for a, b in zip(csc.indptr[:-1], csc.indptr[1:], strict=True)]
-    else:
-        columns = list(np.asarray(values, dtype=np.float64).T)
-    # huge genes are summed in exactly rescaled units (fsum raises on overflow)
-    scale = power_of_two_scale([np.abs(c).max(initial=0.0) for c in columns])
-    sums = [math.fsum((c / s).tolist()) for c, s in zip(columns, scale, strict=True)]
-    return np.asarray(sums) / expression.n_samples * scale
 
 
 def _column_mean(block, cols: np.ndarray) -> np.ndarray:
@@ -102,8 +87,20 @@ class ControlMean(Method):
 
     def fit(self, expression, components: list[Component], *, self_reference: bool,
             n_observed: int) -> dict:
-        means = (exact_gene_means(expression) if self.params["order_free"]
+        means = (expression.exact_gene_means() if self.params["order_free"]
                  else expression.gene_means())
+        return {"controls": self._controls(means, components)}
+
+    def fit_lazy(self, data, components, *, self_reference: bool, n_observed: int):
+        """Control genes from exactly rounded gene means reduced over the chunks (see the
+        module docstring: dask input implies ``order_free=True``)."""
+        from ferroscore._lazy import LazyState, exact_means, task
+
+        self.params["order_free"] = True
+        return LazyState({"controls": task("control-genes", self._controls, exact_means(data),
+                                           components)})
+
+    def _controls(self, means: np.ndarray, components: list[Component]) -> list[np.ndarray]:
         controls = []
         for comp in components:
             ctrl = control_genes(means, comp.indices, ctrl_size=int(self.params["ctrl_size"]),
@@ -113,7 +110,7 @@ class ControlMean(Method):
                 raise ValueError(f"no control genes for set {comp.name!r}; increase ctrl_size "
                                  "or score a larger matrix")
             controls.append(ctrl)
-        return {"controls": controls}
+        return controls
 
     def describe(self, state: dict, components: list[Component], genes) -> dict:
         return {"control_genes": {comp.name: [str(genes[i]) for i in ctrl] for comp, ctrl in

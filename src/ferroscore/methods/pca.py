@@ -37,9 +37,9 @@ from typing import Any
 
 import numpy as np
 
-from ferroscore.methods.base import Component
+from ferroscore.methods.base import Component, gather_by_size
 from ferroscore.methods.plage import PLAGE
-from ferroscore.methods.zscore import Standardised, zscores
+from ferroscore.methods.zscore import Standardised, standardise, zscores
 
 MIN_GENES = 3
 ORIENTATIONS = ("auto", "loadings")
@@ -60,6 +60,45 @@ def _partner(components: list[Component], n_observed: int) -> dict[int, int]:
             if other is not None:
                 pairs[i] = other
     return pairs
+
+
+def _pca_sets(components: list[Component], n_observed: int) -> list[tuple]:
+    """The PCAs to run: ``(position, partner, name, genes, n_up)`` for every plain set and every
+    signature (its up side's position, the down side's as partner, genes up then down)."""
+    pairs = _partner(components, n_observed)
+    down_sides = set(pairs.values())
+    sets = []
+    for i, comp in enumerate(components):
+        if i in down_sides:
+            continue
+        partner = pairs.get(i)
+        down = components[partner].indices if partner is not None else np.empty(0, int)
+        genes = np.concatenate([comp.indices, down])
+        if len(np.unique(genes)) < len(genes):
+            raise ValueError(f"gene set {comp.name!r}: a gene is on both sides of the "
+                             "signature after identifier resolution")
+        name = comp.name[:-3] if partner is not None else comp.name
+        sets.append((i, partner, name, genes, comp.size if partner is not None else None))
+    return sets
+
+
+def _centred_factors(block, components: list[Component], n_observed: int,
+                     state: dict) -> list[np.ndarray]:
+    """Per PCA: the R factor of ``[1, Z]`` (a column of ones, then the set's z-scores) in one
+    chunk of samples."""
+    from ferroscore._lazy import r_factor
+
+    union, _ = gather_by_size(components)
+    z = standardise(block, state, union)
+    ones = np.ones((z.shape[0], 1))
+    return [r_factor(np.hstack([ones, z[:, np.searchsorted(union, genes)]]))
+            for _, _, _, genes, _ in _pca_sets(components, n_observed)]
+
+
+def _merge_r(a: list[np.ndarray], b: list[np.ndarray]) -> list[np.ndarray]:
+    from ferroscore._lazy import r_merge
+
+    return r_merge(a, b)
 
 
 class PCAScore(Standardised):
@@ -103,36 +142,58 @@ class PCAScore(Standardised):
             state["sd"] = np.ones_like(state["sd"])
         union = state["union"]
         z = zscores(expression.columns(union), state, np.arange(len(union)))
-        pairs = _partner(components, n_observed)
-        down_sides = set(pairs.values())
-        weights: list[np.ndarray | None] = [None] * len(components)
-        state["signs"], state["explained"] = {}, {}
-        for i, comp in enumerate(components):
-            if i in down_sides:
-                continue
-            partner = pairs.get(i)
-            up = comp.indices
-            down = components[partner].indices if partner is not None else np.empty(0, int)
-            genes = np.concatenate([up, down])
-            if len(np.unique(genes)) < len(genes):
-                raise ValueError(f"gene set {comp.name!r}: a gene is on both sides of the "
-                                 "signature after identifier resolution")
-            name = comp.name[:-3] if partner is not None else comp.name
-            w, signs, explained = self._loadings(name, z[:, np.searchsorted(union, genes)],
-                                                 len(up) if partner is not None else None)
+        sets = _pca_sets(components, n_observed)
+        fitted = [self._loadings(name, z[:, np.searchsorted(union, genes)], n_up)
+                  for _, _, name, genes, n_up in sets]
+        state.update(self._assign(sets, fitted, len(components), n_observed))
+        return state
+
+    def fit_lazy(self, data, components, *, self_reference: bool, n_observed: int):
+        """Loadings from a TSQR per set: the R factor of ``[1, Z]`` over chunks of samples,
+        merged in a tree, holds the R factor of the centred ``Z`` (whose SVD is the PCA), and
+        ``R'R`` gives the orientation's correlation. Equal to the in-memory SVD to about
+        1e-13."""
+        from ferroscore._lazy import task
+
+        state = super().fit_lazy(data, components, self_reference=self_reference,
+                                 n_observed=n_observed)
+        if not self.params["scale"]:
+            state.values["sd"] = np.ones(data.n_genes)
+        if isinstance(components, list):  # size errors now, not after a pass over the data
+            for _, _, name, genes, _ in _pca_sets(components, n_observed):
+                self._check_size(name, data.n_samples, len(genes))
+        factors = data.reduce("pca-tsqr", _centred_factors, _merge_r, None, components,
+                              n_observed, state.values)
+        fitted = task("pca-loadings", self._from_factors, factors, components, n_observed,
+                      data.n_samples)
+        state.values.update({key: fitted[key] for key in ("loadings", "signs", "explained")})
+        return state
+
+    def _from_factors(self, factors: list[np.ndarray], components, n_observed: int,
+                      n_samples: int) -> dict:
+        sets = _pca_sets(components, n_observed)
+        fitted = [self._loadings_from_r(name, r[1:, 1:], n_up, n_samples)
+                  for (_, _, name, _, n_up), r in zip(sets, factors, strict=True)]
+        return self._assign(sets, fitted, len(components), n_observed)
+
+    @staticmethod
+    def _assign(sets: list, fitted: list, n_components: int, n_observed: int) -> dict:
+        """Per-component weights (a signature's down side gets minus its part) and the
+        observed sets' signs and variance explained."""
+        weights: list[np.ndarray | None] = [None] * n_components
+        signs, explained = {}, {}
+        for (i, partner, name, _, n_up), (w, set_signs, set_explained) in zip(sets, fitted,
+                                                                               strict=True):
             if partner is None:
                 weights[i] = w
             else:
-                weights[i] = w[:len(up)]
-                weights[partner] = -w[len(up):]
+                weights[i], weights[partner] = w[:n_up], -w[n_up:]
             if i < n_observed:
-                state["signs"][name], state["explained"][name] = signs, explained
-        state["loadings"] = weights  # per-component weights, read by the shared transform
-        return state
+                signs[name], explained[name] = set_signs, set_explained
+        # per-component weights, read by the shared transform
+        return {"loadings": weights, "signs": signs, "explained": explained}
 
-    def _loadings(self, name: str, z: np.ndarray, n_up: int | None):
-        """Oriented, summed loadings of the chosen components of ``z`` (samples x genes)."""
-        n_samples, n_genes = z.shape
+    def _check_size(self, name: str, n_samples: int, n_genes: int) -> None:
         if n_genes < MIN_GENES:
             raise ValueError(f"gene set {name!r}: the PCA score needs at least {MIN_GENES} "
                              f"genes, {n_genes} found (after dropping constant genes)")
@@ -142,26 +203,47 @@ class PCAScore(Standardised):
             raise ValueError(f"gene set {name!r}: component {max(wanted)} asked for, but "
                              f"{n_genes} genes and {n_samples} reference samples give "
                              f"{available} components")
+
+    def _directed(self, n_up: int | None, n_genes: int) -> bool:
+        """Orient by the driver-minus-suppressor direction (else by the sum of loadings)."""
+        return (n_up is not None and self.params["orient"] == "auto"
+                and 0 < n_up < n_genes)
+
+    def _loadings(self, name: str, z: np.ndarray, n_up: int | None):
+        """Oriented, summed loadings of the chosen components of ``z`` (samples x genes)."""
+        n_samples, n_genes = z.shape
+        self._check_size(name, n_samples, n_genes)
         centred = z - z.mean(axis=0)
         _, singular, vt = np.linalg.svd(centred, full_matrices=False)
-        direction = None
-        if n_up is not None and self.params["orient"] == "auto":
+        if self._directed(n_up, n_genes):
             direction = centred[:, :n_up].mean(axis=1) - centred[:, n_up:].mean(axis=1)
-            if n_up == n_genes or n_up == 0:
-                direction = None
-        total = np.zeros(n_genes)
+            centred_direction = direction - direction.mean()
+            return self._oriented(singular, vt, lambda loading: float(
+                (centred @ loading) @ centred_direction))
+        return self._oriented(singular, vt, lambda loading: float(loading.sum()))
+
+    def _loadings_from_r(self, name: str, r: np.ndarray, n_up: int | None, n_samples: int):
+        """:meth:`_loadings` from the R factor of the centred z-scores (``Z_c = QR``): the
+        same singular values and vectors, and ``(Z_c v) . (Z_c w) = v' R'R w``."""
+        n_genes = r.shape[1]
+        self._check_size(name, n_samples, n_genes)
+        _, singular, vt = np.linalg.svd(r, full_matrices=False)
+        if self._directed(n_up, n_genes):
+            w = np.r_[np.full(n_up, 1.0 / n_up), np.full(n_genes - n_up, -1.0 / (n_genes - n_up))]
+            gram_w = r.T @ (r @ w)
+            return self._oriented(singular, vt, lambda loading: float(loading @ gram_w))
+        return self._oriented(singular, vt, lambda loading: float(loading.sum()))
+
+    def _oriented(self, singular: np.ndarray, vt: np.ndarray, key):
+        total = np.zeros(vt.shape[1])
         signs = []
-        for c in wanted:
+        for c in self.params["components"]:
             loading = vt[c - 1]
-            if direction is not None:
-                key = float((centred @ loading) @ (direction - direction.mean()))
-            else:
-                key = float(loading.sum())
-            sign = -1.0 if key < 0 else 1.0
+            sign = -1.0 if key(loading) < 0 else 1.0
             signs.append(sign)
             total += sign * loading
         variance = singular**2
-        explained = [float(variance[c - 1] / variance.sum()) for c in wanted]
+        explained = [float(variance[c - 1] / variance.sum()) for c in self.params["components"]]
         return total, signs, explained
 
     #: Scores are the standardised genes times the per-gene weights, as plage projects.

@@ -40,6 +40,20 @@ def _check_normalising_samples(n_samples: int) -> None:
             "cohort, or add samples")
 
 
+def _raw_extremes(block, method: SsGSEA, observed: list[Component]) -> tuple[float, float]:
+    raw = method.transform(block, observed, {})["score"]
+    finite = raw[~np.isnan(raw)]
+    return (float(finite.max()), float(finite.min())) if finite.size else (np.nan, np.nan)
+
+
+def _merge_extremes(a: tuple[float, float], b: tuple[float, float]) -> tuple[float, float]:
+    return float(np.fmax(a[0], b[0])), float(np.fmin(a[1], b[1]))
+
+
+def _span(extremes: tuple[float, float]) -> float:
+    return float(extremes[0] - extremes[1])
+
+
 class SsGSEA(Method):
     name = "ssgsea"
     scale_free = True
@@ -75,6 +89,19 @@ class SsGSEA(Method):
         raw = np.vstack([self.transform_rows(expression, rows, observed, {})["score"]
                          for rows in expression.block_slices()])
         return {"range": float(np.nanmax(raw) - np.nanmin(raw))}
+
+    def fit_lazy(self, data, components, *, self_reference: bool, n_observed: int):
+        """The normalisation range as a reduction over the raw scores of the observed sets
+        (of the scored samples themselves for a plain call): max and min are exact, so the
+        range equals the in-memory one."""
+        from ferroscore._lazy import LazyState
+
+        if not self.params["normalize"]:
+            return LazyState({"range": None})
+        _check_normalising_samples(data.n_samples)
+        span = data.reduce("ssgsea-range", _raw_extremes, _merge_extremes, _span, self,
+                           components[:n_observed])
+        return LazyState({"range": span})
 
     def transform(self, block, components: list[Component], state: dict) -> dict[str, np.ndarray]:
         union, groups = gather_by_size(components)
