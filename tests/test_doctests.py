@@ -1,7 +1,7 @@
 """Every docstring example of the package runs as written (doctest over each module).
 
-The examples may use ``fs`` (ferroscore), ``np`` and ``pd`` without importing them, as in the
-API reference; an example that cannot run quickly is marked ``# doctest: +SKIP``.
+The examples may use the module's own names and ``fs`` (ferroscore), ``np`` and ``pd`` without
+importing them, as in the API reference; an example that cannot run quickly is marked ``# doctest: +SKIP``.
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 
 def examples(module_name: str) -> list[doctest.DocTest]:
     module = importlib.import_module(module_name)
-    globs = {"fs": ferroscore, "np": np, "pd": pd}
     finder = doctest.DocTestFinder(exclude_empty=True)
-    return [t for t in finder.find(module, module_name, globs=globs) if t.examples]
+    extra = {"fs": ferroscore, "np": np, "pd": pd}  # beside the module's own names, as doctest
+    return [t for t in finder.find(module, module_name, extraglobs=extra) if t.examples]
 
 
 def test_the_package_has_docstring_examples():

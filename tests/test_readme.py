@@ -64,6 +64,13 @@ def _check(namespace: dict) -> None:
         assert "ferroptosis" in adata.obs and "fpi" in adata.obs
         assert adata.obs["ferroptosis"].std() > 0  # the unclipped default is not blank
         assert namespace["lazy"].compute().scores.shape[0] == adata.n_obs
+    if "atlas" in namespace:  # the Dask block: scores computed lazily and written to the store
+        import zarr
+        from anndata.io import read_elem
+
+        written = read_elem(zarr.open_group("atlas.zarr", mode="r")["obs"])
+        assert written["ferroptosis"].equals(namespace["atlas"].obs["ferroptosis"])
+        assert written["ferroptosis"].notna().all() and written["ferroptosis"].std() > 0
     if "cv" in namespace:
         assert len(namespace["signature"]) > 0 and namespace["table"]["converged"].all()
         assert isinstance(namespace["pooled"], fs.survival.MetaAnalysis)

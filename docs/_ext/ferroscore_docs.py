@@ -366,8 +366,18 @@ class AgreementDirective(Directive):
                       [28, 28, 30, 14])]
 
 
+def skip_metadata_routing(app: Sphinx, what: str, name: str, obj: object, skip: bool,
+                          options: object) -> bool | None:
+    """scikit-learn adds ``set_<method>_request`` (metadata routing) to every estimator, with
+    docstrings that link into scikit-learn's own glossary: not ferroscore's API."""
+    if name.startswith("set_") and name.endswith("_request"):
+        return True
+    return None
+
+
 def setup(app: Sphinx) -> dict[str, object]:
     app.add_config_value("ferroscore_execute_notebooks", True, "env", bool)
     app.connect("config-inited", generate)
+    app.connect("autodoc-skip-member", skip_metadata_routing)
     app.add_directive("agreement", AgreementDirective)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

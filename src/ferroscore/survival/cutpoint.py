@@ -3,6 +3,8 @@ labelled groups of samples by score."""
 
 from __future__ import annotations
 
+import warnings
+
 from dataclasses import dataclass
 from typing import Any
 
@@ -209,14 +211,20 @@ def _permutation_p(ys: np.ndarray, m: np.ndarray, observed: float, n_perm: int,
     return (1 + exceed) / (n_perm + 1)
 
 
-def _low_high(values: pd.Series, threshold: float, what: str) -> pd.Series:
-    """low = score <= threshold; a ValueError when one group would be empty."""
+def low_high(values: pd.Series, threshold: float, what: str, *,
+             empty: str = "error") -> pd.Series:
+    """low = score <= threshold. One group empty: a ValueError (``empty="error"``) or a
+    warning (``"warn"``, for a threshold fixed elsewhere, e.g. a training cohort's median)."""
     low = values.to_numpy() <= threshold
     if low.all() or not low.any():
         side = "low" if low.all() else "high"
-        raise ValueError(f"every one of the {len(values)} scores falls in the {side} group at "
-                         f"{what} (scores {values.min():g} to {values.max():g}), so there is "
-                         "nothing to compare; use a threshold inside that range")
+        message = (f"every one of the {len(values)} scores falls in the {side} group at "
+                   f"{what} (scores {values.min():g} to {values.max():g})")
+        if empty == "warn":
+            warnings.warn(message, UserWarning, stacklevel=3)
+        else:
+            raise ValueError(f"{message}, so there is nothing to compare; use a threshold "
+                             "inside that range")
     return pd.Series(np.where(low, "low", "high"), index=values.index,
                      dtype=pd.CategoricalDtype(["low", "high"], ordered=True))
 
@@ -247,9 +255,9 @@ def split(
     if values.isna().any():
         raise ValueError("scores contain missing values; drop them first")
     if isinstance(how, (int, float)) and not isinstance(how, bool):
-        return _low_high(values, how, f"the threshold {how:g}")
+        return low_high(values, how, f"the threshold {how:g}")
     if how == "median":
-        return _low_high(values, values.median(), "the median")
+        return low_high(values, values.median(), "the median")
     if how in ("tertiles", "quartiles"):
         k = 3 if how == "tertiles" else 4
         labels = [f"{'T' if k == 3 else 'Q'}{i}" for i in range(1, k + 1)]

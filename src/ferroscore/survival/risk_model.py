@@ -665,9 +665,10 @@ class RiskModel(BaseEstimator):
         return deviation / scale, constant
 
     def _groups(self, risk: pd.Series) -> pd.Series:
-        from ferroscore.survival.cutpoint import split
+        from ferroscore.survival.cutpoint import low_high
 
-        return split(risk, self.cutoff_).rename("group")
+        return low_high(risk, self.cutoff_, f"the training cut-off {self.cutoff_:g}",
+                        empty="warn").rename("group")
 
     def predict(self, expr: pd.DataFrame) -> pd.Series:
         """Risk score per sample (Series indexed by sample ID); see :meth:`apply`."""
