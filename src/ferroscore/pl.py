@@ -683,13 +683,18 @@ def coef_path(model_or_cv: Any, *, label_top: int = 10, ax: Any = None,
     ax.set_xlabel("log(lambda)")
     ax.set_ylabel("coefficient per SD" if data is not None else "coefficient")
     ax.legend(fontsize=8, frameon=False)
+    _model_size_axis(ax, log_lambda, path.df)
+    _save(ax.figure, save)
+    return ax
+
+
+def _model_size_axis(ax: Any, log_lambda: np.ndarray, n_genes: Any) -> None:
+    """A top axis giving the number of genes in the model at up to six lambdas (as glmnet)."""
     top = ax.secondary_xaxis("top")
     ticks = np.linspace(0, len(log_lambda) - 1, min(6, len(log_lambda))).astype(int)
     top.set_xticks(log_lambda[ticks])
-    top.set_xticklabels([str(path.df[i]) for i in ticks])
+    top.set_xticklabels([str(n_genes[i]) for i in ticks])
     top.set_xlabel("genes in the model")
-    _save(ax.figure, save)
-    return ax
 
 
 def cv_curve(model_or_cv: Any, *, ax: Any = None, save: str | Path | None = None):
@@ -705,11 +710,7 @@ def cv_curve(model_or_cv: Any, *, ax: Any = None, save: str | Path | None = None
     ax.set_ylabel("cross-validated partial-likelihood deviance" if cv.measure == "deviance"
                   else "cross-validated Harrell's C")
     ax.legend(fontsize=8, frameon=False)
-    top = ax.secondary_xaxis("top")
-    ticks = np.linspace(0, len(log_lambda) - 1, min(6, len(log_lambda))).astype(int)
-    top.set_xticks(log_lambda[ticks])
-    top.set_xticklabels([str(cv.nzero[i]) for i in ticks])
-    top.set_xlabel("genes in the model")
+    _model_size_axis(ax, log_lambda, cv.nzero)
     _save(ax.figure, save)
     return ax
 

@@ -180,3 +180,12 @@ def survival_for(samples: pd.Index, time: Any, event: Any, what: str = "X"
                              f"rows of {what}")
         paired[name] = values
     return check_survival(paired["time"], paired["event"])
+
+
+def check_unique_genes(genes: pd.Index, what: str = "expr") -> None:
+    """Repeated gene names are an error pointing to ``ferroscore.ids.collapse``."""
+    if genes.has_duplicates:
+        repeated = genes[genes.duplicated()].unique()
+        raise ValueError(f"{what} has {len(repeated)} repeated gene names (e.g. "
+                         f"{list(repeated[:5])}); collapse them first "
+                         "(ferroscore.ids.collapse)")

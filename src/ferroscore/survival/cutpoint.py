@@ -4,7 +4,6 @@ labelled groups of samples by score."""
 from __future__ import annotations
 
 import warnings
-
 from dataclasses import dataclass
 from typing import Any
 

@@ -47,7 +47,7 @@ from ferroscore import genesets, ids
 from ferroscore._interface import hint
 from ferroscore.genesets import GeneSet, Signature
 from ferroscore.result import ScoreResult, to_jsonable
-from ferroscore.survival._validation import check_survival
+from ferroscore.survival._validation import check_survival, check_unique_genes
 from ferroscore.survival.cv import MEASURES, CVCoxnetResult, cv_coxnet
 from ferroscore.survival.metrics import (
     DEFAULT_HORIZONS,
@@ -185,11 +185,7 @@ def _training_data(expr: Any, clinical: pd.DataFrame, time: str, event: str, gen
     matrix = matrix.set_axis(_as_str_index(matrix.columns), axis=1)[complete.index]
     wanted = _candidate_genes(genes)
     if wanted is None:
-        if matrix.index.has_duplicates:
-            repeated = matrix.index[matrix.index.duplicated()].unique()
-            raise ValueError(f"expr has {len(repeated)} repeated gene names (e.g. "
-                             f"{list(repeated[:5])}); collapse them first "
-                             "(ferroscore.ids.collapse)")
+        check_unique_genes(matrix.index)
         names = [str(g) for g in matrix.index]
         values = matrix.to_numpy()
     else:

@@ -22,7 +22,7 @@ import pandas as pd
 from scipy import stats
 
 from ferroscore.significance import benjamini_hochberg
-from ferroscore.survival._validation import check_survival
+from ferroscore.survival._validation import check_survival, check_unique_genes
 from ferroscore.survival.cox import _prepare
 from ferroscore.tables import align_samples, design_matrix
 
@@ -320,11 +320,7 @@ def screen(
 
 def _gene_rows(expr: pd.DataFrame, genes: list[str] | None) -> np.ndarray:
     if genes is None:
-        if expr.index.has_duplicates:
-            repeated = expr.index[expr.index.duplicated()].unique()
-            raise ValueError(f"expr has {len(repeated)} repeated gene names (e.g. "
-                             f"{list(repeated[:5])}); collapse them first "
-                             "(ferroscore.ids.collapse)")
+        check_unique_genes(expr.index)
         return np.arange(len(expr.index))
     genes = [genes] if isinstance(genes, str) else list(genes)
     if len(set(genes)) != len(genes):
