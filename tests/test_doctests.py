@@ -1,7 +1,8 @@
 """Every docstring example of the package runs as written (doctest over each module).
 
 The examples may use the module's own names and ``fs`` (ferroscore), ``np`` and ``pd`` without
-importing them, as in the API reference; an example that cannot run quickly is marked ``# doctest: +SKIP``.
+importing them, as in the API reference; an example that cannot run quickly is marked
+``# doctest: +SKIP``.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Drug sensitivity: association tests vs R on real GDSC data, ComBat vs sva on real bladder
-arrays (tolerances in src/ferroscore/data/agreement.toml), and the parts of response prediction that need a
-known truth, on a SYNTHETIC screen (real-data prediction: tests/test_drugs_gdsc.py)."""
+arrays (tolerances in src/ferroscore/data/agreement.toml), and the parts of response prediction
+that need a known truth, on a SYNTHETIC screen (real-data prediction: tests/test_drugs_gdsc.py)."""
 
 from __future__ import annotations
 

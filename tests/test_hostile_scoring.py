@@ -514,3 +514,19 @@ def test_nan_reports_name_symbols_of_ensembl_ids(x):
         {"symbol": ["GPX4", "SLC7A11"] + GENES[2:]}, index=[f"f{i}" for i in range(N_GENES)]))
     with pytest.warns(UserWarning, match=r"\['f0 \(GPX4\)'\]"):
         fs.score(adata, sets, gene_symbols="symbol", na="drop_genes", min_coverage=0)
+
+
+# -- issue 18: the finite check of a large matrix runs in threads ---------------------------------
+
+
+@pytest.mark.parametrize("where", [0, 2_100_000, -1])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_one_non_finite_value_anywhere_in_a_large_matrix_is_found(where, bad):
+    """A matrix of 4.2 million values is checked in several threads, each on its own part:
+    a single NaN or inf at the first value, at a part boundary or at the last is reported."""
+    values = np.ones((2000, 2100))
+    values.flat[where] = bad
+    for layout in (values, np.asfortranarray(values)):
+        frame = pd.DataFrame(layout, index=[f"g{i}" for i in range(2000)])
+        with pytest.raises(ValueError, match="1 NaN/inf values in 1 genes"):
+            fs.score(frame, {"s": ["g1", "g2"]}, genes_axis="rows")

@@ -17,7 +17,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import sparse
 
-from ferroscore.methods._ranks import LINEAR_MAX, SORT_RATIO, choose_kernel, rank_counts
+from ferroscore.methods import _rank_kernels as kernels
+from ferroscore.methods._ranks import (
+    LINEAR_MAX,
+    LINEAR_MAX_SHORT,
+    SORT_RATIO,
+    choose_kernel,
+    rank_counts,
+)
 
 KERNELS = ("sort", "linear", "histogram", "auto")
 KINDS = ("ties", "continuous", "clustered", "zeros")
@@ -94,6 +101,26 @@ def test_every_kernel_and_layout_gives_the_sort_counts(seed, kind, n_genes, m, d
 @pytest.mark.parametrize(("n_values", "n_selected", "kernel"), [
     (20_000, 1, "linear"), (20_000, LINEAR_MAX, "linear"), (20_000, LINEAR_MAX + 1, "histogram"),
     (20_000, 20_000 // SORT_RATIO, "histogram"), (20_000, 20_000 // SORT_RATIO + 1, "sort"),
+    (1_600, LINEAR_MAX_SHORT, "linear"), (1_600, LINEAR_MAX_SHORT + 1, "histogram"),
     (1_600, 1_600 // SORT_RATIO + 1, "sort")])
 def test_choice_follows_the_measured_crossovers(n_values, n_selected, kernel):
     assert choose_kernel(n_values, n_selected) == kernel
+
+
+@pytest.mark.parametrize("m", [104, 1500, 5000])
+def test_long_rows_with_the_largest_histograms_give_the_sort_counts(m):
+    """Rows of 20,000 values take the biggest histograms (up to MAX_BINS bins, uint16 bin
+    codes), which the small matrices of the property test never reach; float32-valued data
+    give ties."""
+    rng = np.random.default_rng(m)
+    x = (rng.standard_normal((6, 20_000), dtype=np.float32) * 1.5 + 5).astype(np.float64)
+    x[1, ::7] = 5.0  # a heavily tied value
+    x[2] = np.round(x[2], 1)  # few distinct values: thresholds share bins
+    cols = np.sort(rng.choice(20_000, m, replace=False))
+    assert kernels.n_bins(20_000, m) > 4096
+    lo, hi, offsets = direct_counts(x, cols)
+    for block in (x, np.asfortranarray(x)):
+        counts = rank_counts(block, cols, ties=True, kernel="histogram")
+        np.testing.assert_array_equal(counts.lo, lo)
+        np.testing.assert_array_equal(counts.hi, hi)
+        np.testing.assert_array_equal(counts.ties, offsets)

@@ -255,15 +255,15 @@ def statuses(names: Iterable[str]) -> list[str]:
     >>> statuses(["GPX4", "ENSG00000167468", "sample_1"])
     ['official', 'ensembl', 'unknown']
     """
-    index = gene_index()
-    cache: dict[str, str] = {}
-    out = []
-    for name in names:
-        status = "official" if name in index.symbols else cache.get(name)
-        if status is None:
-            status = cache[name] = _resolve_one(name, index, False, "human").status
-        out.append(status)
-    return out
+    symbols = gene_index().symbols
+    return ["official" if name in symbols else _status(name) for name in names]
+
+
+@lru_cache(maxsize=2**17)
+def _status(name: str) -> str:
+    """:func:`statuses` of a name that is not an official symbol (remembered: the tables are
+    fixed for the process, and the same labels are looked up on every call)."""
+    return _resolve_one(name, gene_index(), False, "human").status
 
 
 # ----------------------------------------------------------------------------------------------
@@ -297,19 +297,18 @@ class FeatureIndex:
         case_insensitive: bool = False,
         allow_duplicates: bool = False,
     ) -> None:
-        self.features = pd.Index(features)
+        # an Index is kept as it is (immutable; its hash table, built once, serves lookups)
+        self.features = features if isinstance(features, pd.Index) else pd.Index(features)
         if self.features.has_duplicates and not allow_duplicates:
             dups = self.features[self.features.duplicated()].unique()[:5].tolist()
             raise ValueError(f"feature names must be unique; duplicated: {dups}. "
                              "Use fs.ids.collapse(matrix, how='max_mean') to collapse them.")
         self.species = species
         self.case_insensitive = case_insensitive
-        # first position of each name (ints only: no per-feature lists for the garbage
-        # collector to walk), and every position of the names that repeat
-        names = self.features.tolist()
-        self._first = dict(zip(reversed(names), range(len(names) - 1, -1, -1), strict=True))
+        # every position of the names that repeat; unique names are found by the Index
         self._repeated: dict[str, list[int]] = {}
-        if len(self._first) < len(names):
+        if self.features.has_duplicates:
+            names = self.features.tolist()
             for i in np.flatnonzero(self.features.duplicated(keep=False)):
                 self._repeated.setdefault(names[i], []).append(int(i))
         self._by_symbol: dict[str, list[int]] | None = None
@@ -318,8 +317,10 @@ class FeatureIndex:
         """Positions of the features named exactly ``name`` (empty if none)."""
         if name in self._repeated:
             return self._repeated[name]
-        first = self._first.get(name)
-        return [] if first is None else [first]
+        try:
+            return [int(self.features.get_loc(name))]
+        except (KeyError, TypeError):
+            return []
 
     @property
     def by_symbol(self) -> dict[str, list[int]]:
@@ -494,7 +495,8 @@ def _highest_mean(values: np.ndarray, rows: np.ndarray) -> tuple[int, str]:
     best = rows[fewest[int(np.argmax(means))]]
     if n_missing.max() == 0:
         return int(best), ""
-    return int(best), f" ({int((n_missing > n_missing.min()).sum())} rows with more NaN or inf skipped)"
+    n_skipped = int((n_missing > n_missing.min()).sum())
+    return int(best), f" ({n_skipped} rows with more NaN or inf skipped)"
 
 
 def collapse(

@@ -9,7 +9,9 @@ merged or reordered; the only removal is the explicit, reported ``na="drop_genes
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -103,9 +105,11 @@ class Expression:
         """Names used to find set members: the genes, or ``match_names`` (e.g. an AnnData
         symbol column, duplicates allowed) when given."""
         if self._feature_index is None:
-            names = self.genes if self.match_names is None else self.match_names
-            self._feature_index = ids.FeatureIndex(
-                [str(g) for g in names], allow_duplicates=self.match_names is not None)
+            if self.match_names is None:  # unique strings, checked by as_expression
+                self._feature_index = ids.FeatureIndex(self.genes)
+            else:
+                self._feature_index = ids.FeatureIndex([str(g) for g in self.match_names],
+                                                       allow_duplicates=True)
         return self._feature_index
 
     def _column_totals(self, scale: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
@@ -501,26 +505,39 @@ def _cast_note(dtype: np.dtype) -> str | None:
     return None
 
 
-def _all_finite(values: np.ndarray, chunk: int = 2**20) -> bool:
+def _all_finite(values: np.ndarray, chunk: int = 2**18, *, threaded: bool = False) -> bool:
     """No NaN/inf in ``values``, checked a chunk at a time (one read of the matrix, without a
-    mask as large as the matrix)."""
+    mask as large as the matrix; a chunk's mask stays in cache); with ``threaded``, a large
+    matrix in a few threads at once (numpy releases the GIL)."""
     if not (values.flags.c_contiguous or values.flags.f_contiguous):
         return bool(np.isfinite(values).all())
     flat = values.ravel(order="K")
-    return all(np.isfinite(flat[start:start + chunk]).all()
-               for start in range(0, flat.size, chunk))
+
+    def finite(start: int, stop: int) -> bool:
+        return all(np.isfinite(flat[i:min(i + chunk, stop)]).all()
+                   for i in range(start, stop, chunk))
+
+    n_threads = min(os.cpu_count() or 1, 4, -(-flat.size // (16 * chunk))) if threaded else 1
+    if n_threads <= 1:
+        return finite(0, flat.size)
+    bounds = np.linspace(0, flat.size, n_threads + 1).astype(np.int64)
+    with ThreadPoolExecutor(max_workers=n_threads) as pool:
+        return all(pool.map(finite, bounds[:-1], bounds[1:]))
 
 
-def _nonfinite_report(values: Any, genes: pd.Index, samples: pd.Index) -> tuple[int, list, list]:
+def _nonfinite_report(values: Any, genes: pd.Index, samples: pd.Index, *,
+                      threaded: bool = False) -> tuple[int, list, list]:
+    """Number of NaN/inf values and the genes and samples holding them (``threaded``: see
+    :func:`_all_finite`; blocks read by the scoring threads check in their own thread)."""
     if sparse.issparse(values):
         csr = sparse.csr_matrix(values)
-        if _all_finite(csr.data):
+        if _all_finite(csr.data, threaded=threaded):
             return 0, [], []
         bad = ~np.isfinite(csr.data)
         rows = np.repeat(np.arange(csr.shape[0]), np.diff(csr.indptr))[bad]
         cols = csr.indices[bad]
     else:
-        if _all_finite(values):
+        if _all_finite(values, threaded=threaded):
             return 0, [], []
         rows, cols = np.nonzero(~np.isfinite(values))
     gene_list = pd.unique(genes[cols]).tolist()
@@ -546,7 +563,7 @@ def _handle_nonfinite(values, genes, samples, na: str, symbols: dict[str, str] |
     number of NaN/inf values per sample."""
     if na not in NA_RULES:
         raise ValueError(f"na must be one of {NA_RULES}, got {na!r}")
-    count, bad_genes, bad_samples = _nonfinite_report(values, genes, samples)
+    count, bad_genes, bad_samples = _nonfinite_report(values, genes, samples, threaded=True)
     if count == 0:
         return values, genes, [], None
     if na == "error":
@@ -739,6 +756,8 @@ def _frame_values(frame: pd.DataFrame) -> np.ndarray:
 def _str_index(index: pd.Index, what: str) -> pd.Index:
     if index.hasnans:
         raise ValueError(f"{what} names contain missing values; name every {what}")
+    if index.dtype == object and pd.api.types.infer_dtype(index, skipna=False) == "string":
+        return index.rename(what)  # already strings: no copy
     return pd.Index([str(x) for x in index], name=what)
 
 

@@ -104,7 +104,8 @@ def limma(
     then ``eBayes``: a scaled-F prior fitted to the residual variances (``fitFDist``, prior df
     through the inverse trigamma function), posterior variances, moderated t (one coefficient)
     or moderated F (several), the B statistic, and Benjamini-Hochberg adjusted p-values.
-    Conformance with limma 3.54.1 on GSE1992 is 1e-8 relative or better (src/ferroscore/data/agreement.toml).
+    Conformance with limma 3.54.1 on GSE1992 is 1e-8 relative or better
+    (src/ferroscore/data/agreement.toml).
 
     Parameters
     ----------

@@ -45,9 +45,10 @@ TILE = 32
 #: A row whose tied selected genes exceed this count gets a stable argsort instead of pairwise
 #: counting for its tie offsets (sort kernel).
 _TIE_ARGSORT_THRESHOLD = 32
-#: Histogram sizes: about four values per bin, between these powers of two (the largest keeps
-#: the histogram and its flags in the first-level cache).
-MIN_BINS, MAX_BINS = 64, 4096
+#: Histogram sizes: about four values per bin and four bins per threshold, between these powers
+#: of two (bins are stored as uint16; at the largest, the histogram and its flags fit in the
+#: second-level cache: measured faster than 4,096 bins from 100 thresholds up).
+MIN_BINS, MAX_BINS = 64, 16384
 
 _jit = numba.njit(nogil=True, cache=True, error_model="numpy")
 
@@ -161,15 +162,16 @@ def _bin(y, low, scale, last):  # pragma: no cover - compiled
 
 
 @_jit
-def _histogram_row(x, t, pos, want_ties, lo, hi, ties, hist, flags, first, flagged, work,
-                   values):  # pragma: no cover - compiled
+def _histogram_row(x, t, pos, want_ties, lo, hi, ties, hist, flags, first, flagged, codes,
+                   work, values):  # pragma: no cover - compiled
     """Histogram counts, or False (nothing written) when the linear kernel must count the row:
     NaN in it, non-finite thresholds, or a single distinct threshold (one linear pass is then
     the cheapest).
 
     The bins span the thresholds' range, with one bin below and one above it. Workspace:
     ``hist`` int32, ``flags`` uint8 (all 0 on entry and on exit) and ``first`` int32, each of
-    at least :func:`n_bins` entries; ``flagged`` int32 of at least ``n``; ``work`` int64
+    at least :func:`n_bins` entries; ``flagged`` int32 and ``codes`` uint16 (each value's bin:
+    computed in a separate pass, which vectorises) of at least ``n``; ``work`` int64
     ``(5, >= m)``; ``values`` of ``x``'s dtype, at least ``m``.
     """
     n = x.shape[0]
@@ -201,20 +203,22 @@ def _histogram_row(x, t, pos, want_ties, lo, hi, ties, hist, flags, first, flagg
         bin_end[g] = bin_end[g + 1] if same else g
         first[slot_bin[g]] = g
         flags[slot_bin[g]] = 1
-    hist[:bins] = 0
-    n_flagged = 0
     n_nan = 0
-    for h in range(n):
+    for h in range(n):  # a separate pass vectorises
         y = x[h]
-        b = _bin(np.float64(y), low, scale, last)
-        hist[b] += 1
-        flagged[n_flagged] = h
-        n_flagged += flags[b]
+        codes[h] = _bin(np.float64(y), low, scale, last)
         n_nan += y != y
     if n_nan:
         for g in range(d):
             flags[slot_bin[g]] = 0
         return False
+    hist[:bins] = 0
+    n_flagged = 0
+    for h in range(n):
+        b = codes[h]
+        hist[b] += 1
+        flagged[n_flagged] = h
+        n_flagged += flags[b]
     # exact comparisons in the thresholds' bins, in row order (tie offsets on the way)
     following = 0
     for q in range(n_flagged):
@@ -223,8 +227,12 @@ def _histogram_row(x, t, pos, want_ties, lo, hi, ties, hist, flags, first, flagg
             ties[following] = equal[slot_of[following]]
             following += 1
         y = x[h]
-        g = first[_bin(np.float64(y), low, scale, last)]
+        g = first[codes[h]]
         end = bin_end[g]
+        if end == g:  # one threshold in the bin, the usual case: counted without a branch
+            equal[g] += y == values[g]
+            gap[g] += y < values[g]
+            continue
         if end - g > 8:
             g += count_below(values[g:end + 1], y)
         else:
@@ -265,9 +273,9 @@ def _counting_row(kernel, x, t, pos, want_ties, lo, hi, ties, space):  # pragma:
     if t.shape[0] == 0:
         return
     if kernel == HISTOGRAM:
-        hist, flags, first, flagged, work, values = space
+        hist, flags, first, flagged, codes, work, values = space
         if _histogram_row(x, t, pos, want_ties, lo, hi, ties, hist, flags, first, flagged,
-                          work, values):
+                          codes, work, values):
             return
     _linear_row(x, t, pos, want_ties, lo, hi, ties)
 
@@ -285,7 +293,8 @@ def _workspace(n, m, like):  # pragma: no cover - compiled
     bins = n_bins(n, m)
     return (np.zeros(bins, dtype=np.int32), np.zeros(bins, dtype=np.uint8),
             np.zeros(bins, dtype=np.int32), np.empty(max(n, 1), dtype=np.int32),
-            np.empty((5, max(m, 1)), dtype=np.int64), np.empty(max(m, 1), dtype=like.dtype))
+            np.empty(max(n, 1), dtype=np.uint16), np.empty((5, max(m, 1)), dtype=np.int64),
+            np.empty(max(m, 1), dtype=like.dtype))
 
 
 @_jit

@@ -28,18 +28,20 @@ from ferroscore.methods import _rank_kernels as kernels
 __all__ = ["RankCounts", "choose_kernel", "rank_counts"]
 
 # Crossovers measured with benchmarks/bench_kernels.py (one thread, 20,000-gene float64 rows
-# and CSR rows of 400 stored values, 2026-12-02, on the shared 2-core machine under heavy load,
-# so best of 7 interleaved rounds): the linear kernel costs about 2 us per selected gene per
-# sample (unloaded) and the histogram 30-80 us, equal near m = 24 for C-ordered rows and
-# m = 16-24 for F-ordered ones (the genes x samples DataFrame); linear stays ahead up to
-# m = 32 on CSR rows of 400 values. The histogram beats the sort at m = 512 (n / m = 39) and
-# loses at m = 1024 (n / m = 20). Every kernel gives the same integers: only speed depends on
-# these numbers.
+# and CSR rows of 400 and 1,600 stored values, best of 7 rounds, idle 2-core machine,
+# 2026-12-02, after the histogram's bin pass became a separate, vectorised loop): on 20,000-value
+# rows the linear kernel costs about 1.9 us per selected gene and the histogram 19 us + 0.12 us
+# per gene, equal near m = 10, for C- and F-ordered rows alike; on CSR rows the linear kernel
+# stays ahead up to m = 24. The histogram beats the sort up to about one selected gene per 12
+# values of a row (20,000 values: ahead at m = 1,024, behind at 2,048; CSR rows of 400 values:
+# behind from m = 64). Every kernel gives the same integers: only speed depends on these numbers.
 #: Up to this many selected genes, one counting pass per gene is fastest.
-LINEAR_MAX = 16
+LINEAR_MAX = 10
+#: ... and up to this many on rows of at most :data:`SHORT_ROW` values (typically CSR rows).
+LINEAR_MAX_SHORT, SHORT_ROW = 24, 2000
 #: The histogram kernel is used up to one selected gene per this many values of a row; the sort
 #: beyond.
-SORT_RATIO = 30
+SORT_RATIO = 12
 
 
 class RankCounts:
@@ -75,7 +77,7 @@ def choose_kernel(n_values: float, n_selected: int) -> str:
     """The fastest kernel for rows of ``n_values`` values (stored values for CSR) and
     ``n_selected`` selected genes, from the crossovers measured by
     ``benchmarks/bench_kernels.py``."""
-    if n_selected <= LINEAR_MAX:
+    if n_selected <= (LINEAR_MAX_SHORT if n_values <= SHORT_ROW else LINEAR_MAX):
         return "linear"
     if n_selected <= n_values / SORT_RATIO:
         return "histogram"

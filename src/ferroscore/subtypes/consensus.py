@@ -20,7 +20,8 @@ once; 0 for a pair never drawn together, reported). Final classes come from clus
   ``(0.1, 0.9)``; lower is a cleaner split.
 
 Random subsampling makes the numbers agree with R only statistically (numpy's generator, not
-R's); the tolerances measured against ConsensusClusterPlus are in src/ferroscore/data/agreement.toml.
+R's); the tolerances measured against ConsensusClusterPlus are in
+src/ferroscore/data/agreement.toml.
 """
 
 from __future__ import annotations
