@@ -530,3 +530,52 @@ def test_one_non_finite_value_anywhere_in_a_large_matrix_is_found(where, bad):
         frame = pd.DataFrame(layout, index=[f"g{i}" for i in range(2000)])
         with pytest.raises(ValueError, match="1 NaN/inf values in 1 genes"):
             fs.score(frame, {"s": ["g1", "g2"]}, genes_axis="rows")
+
+
+# -- issue 18: backed input is read ahead by one thread --------------------------------------------
+
+
+def test_read_ahead_holds_at_most_depth_blocks_and_stops_after_an_error():
+    import time
+
+    from ferroscore._readahead import ReadAhead
+
+    class Source:  # stands in for a backed Expression
+        def __init__(self):
+            self.read = []
+
+        def rows(self, rows, contiguous):
+            if rows.start == 30:
+                raise ValueError("bad block 30")
+            self.read.append(rows.start)
+            return rows.start
+
+    source = Source()
+    reader = ReadAhead(source, [slice(i, i + 1) for i in range(50)], 3, contiguous=True)
+    for i in range(30):
+        assert reader.take(i) == i
+        time.sleep(0.002)
+        assert len(source.read) <= i + 3  # never more than 3 blocks held
+        reader.release(i)
+    with pytest.raises(ValueError, match="bad block 30"):
+        reader.take(30)
+    reader.close()  # returns: the reader thread is not left waiting for a slot
+    assert len(source.read) <= 33
+
+
+def test_a_bad_value_in_the_last_block_of_a_backed_file_is_reported(x, tmp_path):
+    adata = ad.AnnData(sparse.csr_matrix(np.abs(x)), var=pd.DataFrame(index=GENES),
+                       obs=pd.DataFrame(index=[f"c{i}" for i in range(x.shape[0])]))
+    adata.X[x.shape[0] - 1, 3] = np.inf
+    adata.write_h5ad(tmp_path / "cells.h5ad")
+    backed = ad.read_h5ad(tmp_path / "cells.h5ad", backed="r")
+    last = f"c{x.shape[0] - 1}"
+    with pytest.raises(ValueError, match=rf"found while reading samples \['{last}'\]"):
+        fs.score(backed, SIG, "ucell", max_rank=20, chunk_size=2, min_coverage=0)
+    good = ad.read_h5ad(tmp_path / "cells.h5ad")
+    good.X[x.shape[0] - 1, 3] = 1.0
+    good.write_h5ad(tmp_path / "good.h5ad")
+    streamed = fs.score(ad.read_h5ad(tmp_path / "good.h5ad", backed="r"), SIG, "ucell",
+                        max_rank=20, chunk_size=2, min_coverage=0)
+    pd.testing.assert_frame_equal(streamed.scores, fs.score(good, SIG, "ucell", max_rank=20,
+                                                            min_coverage=0).scores)

@@ -23,6 +23,7 @@ from tqdm.auto import tqdm
 
 from ferroscore import genesets, ids
 from ferroscore._interface import hint, warn
+from ferroscore._readahead import ReadAhead
 from ferroscore._version import __version__
 from ferroscore.datasets import platform_note
 from ferroscore.genesets import GeneSet, Signature
@@ -502,21 +503,37 @@ class FerroptosisScorer(TransformerMixin, BaseEstimator):
         slices = expression.block_slices(self.chunk_size, bytes_per_sample=per_sample,
                                          n_jobs=n_jobs)
         outputs: dict[str, np.ndarray] = {}
+        # backed input: one thread reads ahead while the others compute
+        reader = (ReadAhead(expression, slices, n_jobs + 1,
+                            contiguous=not self.method_.layout_free)
+                  if expression.lazy else None)
 
-        def work(rows: slice) -> tuple[slice, dict]:
-            return rows, self.method_.transform_rows(expression, rows, components, self.state_)
+        def work(i: int) -> tuple[slice, dict]:
+            if reader is None:
+                return slices[i], self.method_.transform_rows(expression, slices[i], components,
+                                                              self.state_)
+            try:
+                return slices[i], self.method_.transform(reader.take(i), components,
+                                                         self.state_)
+            finally:
+                reader.release(i)
 
         show = self.progress if self.progress is not None else (
             sys.stderr.isatty() and len(slices) > 8)
-        with ThreadPoolExecutor(max_workers=n_jobs) as pool, tqdm(
-                total=expression.n_samples, disable=not show, unit="sample",
-                desc=f"scoring ({self.method_.name})") as bar:
-            for rows, out in pool.map(work, slices):
-                for key, value in out.items():
-                    if key not in outputs:
-                        outputs[key] = np.empty((expression.n_samples, value.shape[1]))
-                    outputs[key][rows] = value
-                bar.update(rows.stop - rows.start)
+        pool = ThreadPoolExecutor(max_workers=n_jobs)
+        try:
+            with tqdm(total=expression.n_samples, disable=not show, unit="sample",
+                      desc=f"scoring ({self.method_.name})") as bar:
+                for rows, out in pool.map(work, range(len(slices))):
+                    for key, value in out.items():
+                        if key not in outputs:
+                            outputs[key] = np.empty((expression.n_samples, value.shape[1]))
+                        outputs[key][rows] = value
+                    bar.update(rows.stop - rows.start)
+        finally:  # after an error, neither reads nor scores of the remaining blocks
+            if reader is not None:
+                reader.close()
+            pool.shutdown(wait=True, cancel_futures=True)
         return self.method_.finish(outputs, self.state_, self._n_observed())
 
     def _score_expression(self, expression: Expression, *, compute: bool = True):
