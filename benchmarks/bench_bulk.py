@@ -67,6 +67,9 @@ def component_sets() -> dict[str, list[str]]:
 def prepare(spec: dict):
     """Worker entry point: load the matrix, warm up, return the call to measure."""
     frame = load_matrix(spec["data"])
+    if spec.get("samples_contiguous"):  # each sample's values adjacent, as pd.read_csv gives
+        frame = pd.DataFrame(np.asfortranarray(frame.to_numpy()), index=frame.index,
+                             columns=frame.columns)
     task = spec["task"]
     if task == "ferroscore":
         sets = json.loads(Path(spec["sets"]).read_text()) if "sets" in spec else SETS
@@ -169,11 +172,15 @@ def versus_gsva_r(folder: Path, n_samples: int, repeats: int) -> dict:
     sets_path = folder / "versus_r_sets.json"
     sets_path.write_text(json.dumps(sets))
     floor_s = read_seconds(frame.to_numpy())
-    ours = run_isolated({"module": "bench_bulk", "task": "ferroscore", "method": "ssgsea",
-                         "data": stem, "sets": str(sets_path), "repeats": repeats})
+    spec = {"module": "bench_bulk", "task": "ferroscore", "method": "ssgsea", "data": stem,
+            "sets": str(sets_path), "repeats": repeats}
+    ours = run_isolated(spec)
+    # the same values in the layout pd.read_csv gives (each sample contiguous in memory)
+    read_csv_layout = run_isolated({**spec, "samples_contiguous": True})
     row = {"n_samples": n_samples, "method": "ssgsea (5 sets, 4-40 genes)",
            "ferroscore_s": spread(ours), "peer": "GSVA (R) ssgsea",
-           **floor_columns(ours.get("seconds"), floor_s, frame.to_numpy().nbytes)}
+           **floor_columns(ours.get("seconds"), floor_s, frame.to_numpy().nbytes),
+           "read_csv_layout_s": spread(read_csv_layout)}
     if shutil.which("Rscript") is None:
         return {**row, "note": "Rscript not found: R side skipped"}
     frame.to_numpy().T.tofile(f"{stem}.f64")  # column-major for R
@@ -195,6 +202,8 @@ def versus_gsva_r(folder: Path, n_samples: int, repeats: int) -> dict:
     row.update(peer=f"GSVA {version} (R) ssgsea",
                peer_s=spread({"seconds": min(r_times), "all_seconds": r_times}),
                ratio=fmt(min(r_times) / ours["seconds"], 1) if "seconds" in ours else "-",
+               read_csv_layout_ratio=(fmt(min(r_times) / read_csv_layout["seconds"], 1)
+                                      if "seconds" in read_csv_layout else "-"),
                note=f"max |difference| {difference.max():.1e}; ratio of best times, "
                     f"worst/worst {max(r_times) / max(ours.get('all_seconds', [np.nan])):.0f}")
     return row
