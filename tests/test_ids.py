@@ -136,6 +136,21 @@ def test_locate_deduplicates_two_members_on_one_feature():
 def test_feature_index_rejects_duplicated_features():
     with pytest.raises(ValueError, match="collapse"):
         fs.ids.FeatureIndex(["GPX4", "GPX4", "ACSL4"])
+    with pytest.raises(ValueError, match="collapse"):  # an Index, kept as it is
+        fs.ids.FeatureIndex(pd.Index(["GPX4", "ACSL4", "GPX4"]))
+
+
+@pytest.mark.parametrize("features", [["TFRC", "GPX4", "ACSL4", "GPX4", "FTH1"],
+                                      ["ACSL4", "FTH1", "GPX4", "GPX4", "TFRC"]])
+@pytest.mark.parametrize("as_index", [False, True])
+def test_feature_positions_with_repeated_names(features, as_index):
+    """Repeated names (an AnnData symbol column) give every position; the others one,
+    whether the names are sorted or not."""
+    index = fs.ids.FeatureIndex(pd.Index(features) if as_index else features,
+                                allow_duplicates=True)
+    for name in set(features):
+        assert index.positions(name) == [i for i, f in enumerate(features) if f == name]
+    assert index.positions("NCOA4") == []
 
 
 # -- explicit collapsing --------------------------------------------------------------------------

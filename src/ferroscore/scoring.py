@@ -509,14 +509,13 @@ class FerroptosisScorer(TransformerMixin, BaseEstimator):
                   if expression.lazy else None)
 
         def work(i: int) -> tuple[slice, dict]:
-            if reader is None:
-                return slices[i], self.method_.transform_rows(expression, slices[i], components,
-                                                              self.state_)
             try:
-                return slices[i], self.method_.transform(reader.take(i), components,
-                                                         self.state_)
+                block = None if reader is None else reader.take(i)
+                return slices[i], self.method_.transform_rows(expression, slices[i], components,
+                                                              self.state_, block)
             finally:
-                reader.release(i)
+                if reader is not None:
+                    reader.release(i)
 
         show = self.progress if self.progress is not None else (
             sys.stderr.isatty() and len(slices) > 8)

@@ -209,12 +209,14 @@ class Method:
         return "tied genes share their average rank"
 
     def transform_rows(self, expression, rows: slice, components: list[Component],
-                       state: dict) -> dict[str, np.ndarray]:
+                       state: dict, block: Any = None) -> dict[str, np.ndarray]:
         """Scores of ``expression``'s samples ``rows``: :meth:`transform` of them, with the
         samples that have NaN/inf values (``na="per_sample"``) each scored on its observed
-        genes (see :func:`score_observed`)."""
-        out = self.transform(expression.rows(rows, contiguous=not self.layout_free),
-                             components, state)
+        genes (see :func:`score_observed`). ``block``: those samples already read (by
+        ``expression.rows(rows, contiguous=not self.layout_free)``, e.g. ahead of time)."""
+        if block is None:
+            block = expression.rows(rows, contiguous=not self.layout_free)
+        out = self.transform(block, components, state)
         if expression.missing is not None:
             for i in np.flatnonzero(expression.missing[rows] > 0):
                 score_observed(self, expression.rows(slice(rows.start + i, rows.start + i + 1)),

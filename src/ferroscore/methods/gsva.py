@@ -35,6 +35,7 @@ invariant to scaling a gene.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import numba
 import numpy as np
@@ -423,10 +424,12 @@ class GSVA(Method):
         return np.ascontiguousarray(stat.T)
 
     def transform_rows(self, expression, rows: slice, components: list[Component],
-                       state: dict) -> dict[str, np.ndarray]:
-        if state.get("self_expression") is expression:
+                       state: dict, block: Any = None) -> dict[str, np.ndarray]:
+        if state.get("self_expression") is expression:  # the statistic of fit (a block read
+            # ahead for backed input is not needed: the O(n^2) kernel dwarfs that read)
             return self._scores(state["self_statistic"][rows], components, state)
-        return self.transform(expression.rows(rows), components, state)
+        return self.transform(expression.rows(rows) if block is None else block, components,
+                              state)
 
     def transform(self, block, components: list[Component], state: dict) -> dict[str, np.ndarray]:
         return self._scores(self.statistic(block, state), components, state)
